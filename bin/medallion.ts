@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { ContractError } from '../lambdas/shared/contracts';
+import { StageConfigError } from '../lib/config/stage-config';
+import { addPlatform } from '../lib/platform';
+
+const app = new App();
+const stage = (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
+try {
+  addPlatform(app, { stage, env: account && region ? { account, region } : undefined });
+} catch (e) {
+  // A bad contract or stage config is the user's to fix: show the message, not a stack trace.
+  if (e instanceof ContractError || e instanceof StageConfigError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}
+app.synth();

@@ -1,0 +1,42 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ContractError, type ContractIssue } from './errors';
+import type { DatasetContract } from './model';
+import { parseContract } from './parse';
+
+/** The repository's contracts folder, found from this module whether it runs from source or from a test. */
+export const DEFAULT_CONTRACTS_DIR = join(__dirname, '..', '..', '..', 'contracts');
+
+/**
+ * Loads every `*.yaml` / `*.yml` contract directly inside `dir` (sub-folders such as `schema/` are not
+ * read). Every file is checked before anything is thrown, so one run shows every problem in every file.
+ */
+export function loadContracts(dir: string = DEFAULT_CONTRACTS_DIR): DatasetContract[] {
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  const issues: ContractIssue[] = [];
+  const contracts: DatasetContract[] = [];
+  for (const name of files) {
+    const path = join(dir, name);
+    const display = relative(process.cwd(), path) || path;
+    try {
+      contracts.push(parseContract(readFileSync(path, 'utf8'), display));
+    } catch (e) {
+      if (!(e instanceof ContractError)) throw e;
+      issues.push(...e.issues);
+    }
+  }
+  const ids = new Map<string, string>();
+  for (const c of contracts) {
+    const other = ids.get(c.id);
+    if (other) issues.push({ file: c.file, path: '/id', reason: `id '${c.id}' is also used by ${other}`, hint: 'give every contract its own id' });
+    ids.set(c.id, c.file);
+  }
+  if (files.length === 0) {
+    issues.push({ file: dir, path: '', reason: 'no contract files (*.yaml) found', hint: 'add one contract per source dataset' });
+  }
+  if (issues.length > 0) throw new ContractError(issues);
+  return contracts;
+}

@@ -1,0 +1,168 @@
+/**
+ * Per-stage settings. Everything a platform engineer tunes between dev and prod lives here, typed and
+ * validated before any construct is created, so a bad value fails `cdk synth` with a message instead of a
+ * half-deployed stack.
+ */
+
+/** Lifecycle of one bucket. Every field is in days. */
+export interface LifecycleConfig {
+  /** Move current objects to S3 Glacier Instant Retrieval after this many days. @default never */
+  readonly transitionToGlacierIrAfterDays?: number;
+  /** Delete current objects after this many days. @default never */
+  readonly expireAfterDays?: number;
+  /** Delete noncurrent versions after this many days (versioned buckets only). @default never */
+  readonly noncurrentVersionExpirationDays?: number;
+}
+
+export interface StageConfig {
+  /** Stage name, part of every resource name. */
+  readonly stage: string;
+  /** Prefix of every resource name: lower case letters, digits and hyphens. */
+  readonly namePrefix: string;
+  /**
+   * `retain` keeps buckets, keys and queues when the stack is deleted; `destroy` deletes them with it.
+   * A stage marked `protected` can only retain.
+   */
+  readonly removalPolicy: 'retain' | 'destroy';
+  /** Empty buckets on stack deletion (needs removalPolicy `destroy`). */
+  readonly autoDeleteObjects: boolean;
+  /** Refuses destructive settings; set on production. */
+  readonly protected: boolean;
+  /** Abort incomplete multipart uploads after this many days, on every bucket. */
+  readonly abortIncompleteMultipartUploadDays: number;
+  readonly lifecycle: {
+    readonly bronze: LifecycleConfig;
+    readonly silver: LifecycleConfig;
+    readonly gold: LifecycleConfig;
+    readonly quarantine: LifecycleConfig;
+    readonly athenaResults: LifecycleConfig;
+    readonly accessLogs: LifecycleConfig;
+  };
+  readonly ingest: {
+    /** Receives of a bronze notification before it moves to the dead-letter queue. */
+    readonly maxReceiveCount: number;
+    /** Visibility timeout of the notification queue; at least 6 × the transform Lambda timeout. */
+    readonly visibilityTimeoutSeconds: number;
+  };
+  readonly athena: {
+    /** Per-query cutoff of bytes scanned; Athena's minimum is 10 MB. */
+    readonly bytesScannedCutoffPerQuery: number;
+  };
+  readonly catalog: {
+    /** First day of the silver partition projection (YYYY-MM-DD); events before it are quarantined. */
+    readonly projectionStartDate: string;
+  };
+  /** Where alarms are e-mailed. */
+  readonly alarmEmail: string;
+}
+
+const GIB = 1024 ** 3;
+
+export const STAGES: Readonly<Record<string, StageConfig>> = {
+  dev: {
+    stage: 'dev',
+    namePrefix: 'medallion',
+    removalPolicy: 'destroy',
+    autoDeleteObjects: true,
+    protected: false,
+    abortIncompleteMultipartUploadDays: 1,
+    lifecycle: {
+      bronze: { transitionToGlacierIrAfterDays: 30, noncurrentVersionExpirationDays: 7 },
+      silver: { noncurrentVersionExpirationDays: 7 },
+      gold: { noncurrentVersionExpirationDays: 7 },
+      quarantine: { expireAfterDays: 30 },
+      athenaResults: { expireAfterDays: 7 },
+      accessLogs: { expireAfterDays: 30 },
+    },
+    ingest: { maxReceiveCount: 3, visibilityTimeoutSeconds: 900 },
+    athena: { bytesScannedCutoffPerQuery: 10 * GIB },
+    catalog: { projectionStartDate: '2000-01-01' },
+    alarmEmail: 'data-platform-dev@example.com',
+  },
+  prod: {
+    stage: 'prod',
+    namePrefix: 'medallion',
+    removalPolicy: 'retain',
+    autoDeleteObjects: false,
+    protected: true,
+    abortIncompleteMultipartUploadDays: 7,
+    lifecycle: {
+      bronze: { transitionToGlacierIrAfterDays: 90, noncurrentVersionExpirationDays: 90 },
+      silver: { noncurrentVersionExpirationDays: 30 },
+      gold: { noncurrentVersionExpirationDays: 30 },
+      quarantine: { expireAfterDays: 365 },
+      athenaResults: { expireAfterDays: 30 },
+      accessLogs: { expireAfterDays: 365 },
+    },
+    ingest: { maxReceiveCount: 5, visibilityTimeoutSeconds: 900 },
+    athena: { bytesScannedCutoffPerQuery: 100 * GIB },
+    catalog: { projectionStartDate: '2000-01-01' },
+    alarmEmail: 'data-platform-oncall@example.com',
+  },
+};
+
+export class StageConfigError extends Error {
+  readonly code = 'INVALID_STAGE_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageConfigError';
+  }
+}
+
+function positiveInteger(value: number | undefined, field: string, problems: string[], min = 1): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+    problems.push(`${field} must be a whole number ≥ ${min}, got ${value}`);
+  }
+}
+
+/** Returns the problems of a stage config, empty when it is valid. */
+export function validateStageConfig(c: StageConfig): string[] {
+  const problems: string[] = [];
+  if (!/^[a-z][a-z0-9]{0,9}$/.test(c.stage)) problems.push(`stage '${c.stage}' must be 1-10 lower case letters or digits, starting with a letter`);
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(c.namePrefix) || c.namePrefix.endsWith('-')) {
+    problems.push(`namePrefix '${c.namePrefix}' must be 1-20 lower case letters, digits or hyphens, starting with a letter and not ending with a hyphen`);
+  }
+  if (c.protected && c.removalPolicy !== 'retain') problems.push(`removalPolicy is '${c.removalPolicy}' but stage '${c.stage}' is protected; use 'retain'`);
+  if (c.autoDeleteObjects && c.removalPolicy !== 'destroy') problems.push(`autoDeleteObjects needs removalPolicy 'destroy'`);
+  if (c.protected && c.autoDeleteObjects) problems.push(`autoDeleteObjects is on but stage '${c.stage}' is protected`);
+  positiveInteger(c.abortIncompleteMultipartUploadDays, 'abortIncompleteMultipartUploadDays', problems);
+  for (const [bucket, l] of Object.entries(c.lifecycle)) {
+    positiveInteger(l.transitionToGlacierIrAfterDays, `lifecycle.${bucket}.transitionToGlacierIrAfterDays`, problems, 0);
+    positiveInteger(l.expireAfterDays, `lifecycle.${bucket}.expireAfterDays`, problems);
+    positiveInteger(l.noncurrentVersionExpirationDays, `lifecycle.${bucket}.noncurrentVersionExpirationDays`, problems);
+    if (l.expireAfterDays !== undefined && l.transitionToGlacierIrAfterDays !== undefined && l.expireAfterDays <= l.transitionToGlacierIrAfterDays) {
+      problems.push(`lifecycle.${bucket}: expireAfterDays (${l.expireAfterDays}) must be later than transitionToGlacierIrAfterDays (${l.transitionToGlacierIrAfterDays})`);
+    }
+  }
+  if (c.lifecycle.accessLogs.noncurrentVersionExpirationDays !== undefined) problems.push('lifecycle.accessLogs.noncurrentVersionExpirationDays: the access-log bucket is not versioned');
+  if (c.lifecycle.quarantine.noncurrentVersionExpirationDays !== undefined) problems.push('lifecycle.quarantine.noncurrentVersionExpirationDays: the quarantine bucket is not versioned');
+  if (c.lifecycle.athenaResults.noncurrentVersionExpirationDays !== undefined) problems.push('lifecycle.athenaResults.noncurrentVersionExpirationDays: the Athena results bucket is not versioned');
+  positiveInteger(c.ingest.maxReceiveCount, 'ingest.maxReceiveCount', problems);
+  if (!Number.isInteger(c.ingest.visibilityTimeoutSeconds) || c.ingest.visibilityTimeoutSeconds < 30 || c.ingest.visibilityTimeoutSeconds > 43200) {
+    problems.push(`ingest.visibilityTimeoutSeconds must be 30..43200, got ${c.ingest.visibilityTimeoutSeconds}`);
+  }
+  if (!Number.isInteger(c.athena.bytesScannedCutoffPerQuery) || c.athena.bytesScannedCutoffPerQuery < 10_000_000) {
+    problems.push(`athena.bytesScannedCutoffPerQuery must be a whole number ≥ 10000000 (Athena's minimum), got ${c.athena.bytesScannedCutoffPerQuery}`);
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(c.catalog.projectionStartDate) || Number.isNaN(Date.parse(c.catalog.projectionStartDate))) {
+    problems.push(`catalog.projectionStartDate must be a YYYY-MM-DD date, got '${c.catalog.projectionStartDate}'`);
+  }
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.alarmEmail)) problems.push(`alarmEmail '${c.alarmEmail}' is not an e-mail address`);
+  return problems;
+}
+
+/**
+ * The validated config of a stage.
+ * @throws StageConfigError naming the known stages when `stage` is unknown, or listing every problem.
+ */
+export function stageConfig(stage: string, stages: Readonly<Record<string, StageConfig>> = STAGES): StageConfig {
+  const config = Object.prototype.hasOwnProperty.call(stages, stage) ? stages[stage] : undefined;
+  if (!config) {
+    throw new StageConfigError(`Unknown stage '${stage}'. Known stages: ${Object.keys(stages).join(', ')}. Pass one with -c stage=<name>.`);
+  }
+  const problems = validateStageConfig(config);
+  if (problems.length > 0) {
+    throw new StageConfigError(`Invalid config for stage '${stage}' (lib/config/stage-config.ts):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return config;
+}

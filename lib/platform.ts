@@ -1,0 +1,58 @@
+import { Aspects, type App, type Environment, Tags } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadContracts } from '../lambdas/shared/contracts';
+import { CatalogStack } from './catalog/catalog-stack';
+import { stageConfig, type StageConfig } from './config/stage-config';
+import { applyNagSuppressions } from './nag-suppressions';
+import { StorageStack } from './storage/storage-stack';
+
+export interface PlatformOptions {
+  /** Stage whose config to use. */
+  readonly stage: string;
+  /** Folder of source contracts. @default the repository's contracts/ */
+  readonly contractsDir?: string;
+  /** Target account and region. @default environment-agnostic (resolved at deploy time) */
+  readonly env?: Environment;
+  /** Run the cdk-nag AwsSolutions checks. @default true */
+  readonly nag?: boolean;
+}
+
+export interface Platform {
+  readonly config: StageConfig;
+  readonly storage: StorageStack;
+  readonly catalog: CatalogStack;
+}
+
+/**
+ * Adds the platform's stacks for one stage to an app. Contracts and stage config are validated first, so
+ * an invalid one fails synth with a precise message before any construct exists.
+ */
+export function addPlatform(app: App, options: PlatformOptions): Platform {
+  const config = stageConfig(options.stage);
+  const contracts = loadContracts(options.contractsDir);
+  const prefix = `${config.namePrefix}-${config.stage}`;
+  const common = { env: options.env, terminationProtection: config.protected };
+  const storage = new StorageStack(app, `${prefix}-storage`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: buckets, KMS key and bronze notification queue`,
+    config,
+    contracts,
+  });
+  const catalog = new CatalogStack(app, `${prefix}-catalog`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: Glue databases and tables from the data contracts, Athena workgroup`,
+    config,
+    contracts,
+    bronzeBucket: storage.bronze,
+    silverBucket: storage.silver,
+    athenaResultsBucket: storage.athenaResults,
+    encryptionKey: storage.key,
+  });
+  for (const stack of [storage, catalog]) {
+    Tags.of(stack).add('project', 'medallion-platform');
+    Tags.of(stack).add('stage', config.stage);
+    applyNagSuppressions(stack);
+  }
+  if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  return { config, storage, catalog };
+}

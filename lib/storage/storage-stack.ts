@@ -1,0 +1,58 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { durationInDays, type DatasetContract } from '../../lambdas/shared/contracts';
+import type { StageConfig } from '../config/stage-config';
+import { resourceName } from '../naming';
+import { BronzeNotificationQueue } from './bronze-notification-queue';
+import { DataLakeBucket, type PrefixExpiration } from './data-lake-bucket';
+
+export interface StorageStackProps extends StackProps {
+  readonly config: StageConfig;
+  /** Source contracts; a contract's retention SLA becomes a lifecycle rule on its bronze and silver prefix. */
+  readonly contracts: readonly DatasetContract[];
+}
+
+/**
+ * The data lake's storage: one customer-managed KMS key, the bronze, silver, gold, quarantine and
+ * Athena-results buckets encrypted with it and logging to an access-log bucket, and the queue of bronze
+ * ObjectCreated notifications.
+ */
+export class StorageStack extends Stack {
+  readonly key: kms.Key;
+  readonly accessLogs: DataLakeBucket;
+  readonly bronze: DataLakeBucket;
+  readonly silver: DataLakeBucket;
+  readonly gold: DataLakeBucket;
+  readonly quarantine: DataLakeBucket;
+  readonly athenaResults: DataLakeBucket;
+  readonly bronzeNotifications: BronzeNotificationQueue;
+
+  constructor(scope: Construct, id: string, props: StorageStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.key = new kms.Key(this, 'DataKey', {
+      alias: `alias/${resourceName(config, 'data')}`,
+      description: `medallion-platform ${config.stage}: encrypts every data bucket, queue and Athena result`,
+      enableKeyRotation: true,
+      removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    const retention: PrefixExpiration[] = props.contracts
+      .filter((c) => c.sla.retention)
+      .map((c) => ({ prefix: `${c.name}/`, expireAfterDays: durationInDays(c.sla.retention!) }));
+
+    this.accessLogs = new DataLakeBucket(this, 'AccessLogs', { config, purpose: 'access-logs', lifecycle: config.lifecycle.accessLogs });
+    const common = { config, encryptionKey: this.key, accessLogsBucket: this.accessLogs };
+    this.bronze = new DataLakeBucket(this, 'Bronze', { ...common, purpose: 'bronze', versioned: true, lifecycle: config.lifecycle.bronze, prefixExpirations: retention });
+    this.silver = new DataLakeBucket(this, 'Silver', { ...common, purpose: 'silver', versioned: true, lifecycle: config.lifecycle.silver, prefixExpirations: retention });
+    this.gold = new DataLakeBucket(this, 'Gold', { ...common, purpose: 'gold', versioned: true, lifecycle: config.lifecycle.gold });
+    this.quarantine = new DataLakeBucket(this, 'Quarantine', { ...common, purpose: 'quarantine', lifecycle: config.lifecycle.quarantine });
+    this.athenaResults = new DataLakeBucket(this, 'AthenaResults', { ...common, purpose: 'athena-results', lifecycle: config.lifecycle.athenaResults });
+    this.bronzeNotifications = new BronzeNotificationQueue(this, 'BronzeNotifications', { config, bronze: this.bronze });
+
+    for (const [name, bucket] of Object.entries({ Bronze: this.bronze, Silver: this.silver, Gold: this.gold, Quarantine: this.quarantine })) {
+      new CfnOutput(this, `${name}BucketName`, { value: bucket.bucketName, description: `${name} bucket` });
+    }
+    new CfnOutput(this, 'BronzeNotificationQueueUrl', { value: this.bronzeNotifications.queue.queueUrl });
+  }
+}
