@@ -98,7 +98,7 @@ let compiledSchema: ValidateFunction | undefined;
 function odcsValidator(): ValidateFunction {
   // strict: false because the official schema uses annotation keywords (examples, deprecated) Ajv does not know.
   if (!compiledSchema) {
-    const ajv = new Ajv2019({ allErrors: true, strict: false });
+    const ajv = new Ajv2019({ allErrors: true, strict: false, verbose: true });
     addFormats(ajv);
     compiledSchema = ajv.compile(odcsSchema);
   }
@@ -157,6 +157,7 @@ function schemaIssues(errors: readonly ErrorObject[], issues: IssueCollector): v
     if (e.keyword === 'if' || e.keyword === 'oneOf' || e.keyword === 'anyOf') continue;
     const path = fromPointer(e.instancePath);
     let reason: string;
+    let hint: string | undefined;
     let at: (string | number)[] = path;
     switch (e.keyword) {
       case 'unevaluatedProperties':
@@ -170,6 +171,11 @@ function schemaIssues(errors: readonly ErrorObject[], issues: IssueCollector): v
         reason = `missing required key '${String(e.params.missingProperty)}'`;
         break;
       case 'enum':
+        if (path[path.length - 1] === 'logicalType' && path.includes('properties')) {
+          reason = `unknown logicalType ${JSON.stringify(e.data)}`;
+          hint = `use one of ${SUPPORTED_LOGICAL_TYPES.join(', ')}; put the storage type in physicalType`;
+          break;
+        }
         reason = `${e.message ?? 'invalid value'}: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
         break;
       default:
@@ -178,7 +184,7 @@ function schemaIssues(errors: readonly ErrorObject[], issues: IssueCollector): v
     const key = `${toPointer(at)}|${reason}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    issues.add(at, `${reason} (ODCS ${ODCS_API_VERSION} schema)`);
+    issues.add(at, `${reason} (ODCS ${ODCS_API_VERSION} schema)`, hint);
   }
 }
 
@@ -536,12 +542,14 @@ function checkSourcePaths(properties: readonly ContractProperty[], format: Sourc
  */
 export function parseContract(text: string, file: string): DatasetContract {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const issues = new IssueCollector(file, doc, lines);
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const pos = e.linePos?.[0];
-      const reason = e.code === 'DUPLICATE_KEY' ? `duplicate key: ${e.message.split('\n')[0]}` : `YAML syntax error: ${e.message.split('\n')[0]}`;
+      const summary = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      const key = text.slice(e.pos[0]).match(/^[^:\n]*/)?.[0].trim();
+      const reason = e.code === 'DUPLICATE_KEY' ? `duplicate key '${key}' in the same map` : `YAML syntax error: ${summary}`;
       issues.issues.push({ file, path: '', ...(pos ? { line: pos.line, column: pos.col } : {}), reason });
     }
     throw new ContractError(issues.issues);

@@ -48,7 +48,7 @@ const PHYSICAL_RULES: Readonly<Record<LogicalType, readonly PhysicalRule[]>> = {
     { pattern: /^string$/, example: 'string', build: () => ({ glueType: 'string', duckdbType: 'VARCHAR' }) },
     {
       pattern: /^varchar\((\d+)\)$/,
-      example: 'varchar(64)',
+      example: 'varchar(n)',
       build: (m) => {
         const n = Number(m[1]);
         if (n < 1 || n > 65535) return `varchar length ${n} is outside 1..65535`;
@@ -59,7 +59,7 @@ const PHYSICAL_RULES: Readonly<Record<LogicalType, readonly PhysicalRule[]>> = {
   integer: [
     {
       pattern: /^(tinyint|smallint|int|integer|bigint)$/,
-      example: 'bigint',
+      example: 'tinyint, smallint, int, bigint',
       build: (m) => {
         const [glueType, duckdbType] = INTEGER_TYPES[m[1]];
         return { glueType, duckdbType };
@@ -69,7 +69,7 @@ const PHYSICAL_RULES: Readonly<Record<LogicalType, readonly PhysicalRule[]>> = {
   number: [
     {
       pattern: /^decimal\((\d+),(\d+)\)$/,
-      example: 'decimal(18,2)',
+      example: 'decimal(p,s)',
       build: (m) => {
         const precision = Number(m[1]);
         const scale = Number(m[2]);
@@ -79,7 +79,7 @@ const PHYSICAL_RULES: Readonly<Record<LogicalType, readonly PhysicalRule[]>> = {
       },
     },
     { pattern: /^double$/, example: 'double', build: () => ({ glueType: 'double', duckdbType: 'DOUBLE' }) },
-    { pattern: /^(float|real)$/, example: 'float', build: () => ({ glueType: 'float', duckdbType: 'FLOAT' }) },
+    { pattern: /^(float|real)$/, example: 'float, real', build: () => ({ glueType: 'float', duckdbType: 'FLOAT' }) },
   ],
   boolean: [{ pattern: /^boolean$/, example: 'boolean', build: () => ({ glueType: 'boolean', duckdbType: 'BOOLEAN' }) }],
   date: [{ pattern: /^date$/, example: 'date', build: () => ({ glueType: 'date', duckdbType: 'DATE' }) }],
