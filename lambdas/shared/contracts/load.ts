@@ -20,7 +20,8 @@ export function loadContracts(dir: string = DEFAULT_CONTRACTS_DIR): DatasetContr
   const contracts: DatasetContract[] = [];
   for (const name of files) {
     const path = join(dir, name);
-    const display = relative(process.cwd(), path) || path;
+    const rel = relative(process.cwd(), path);
+    const display = rel && !rel.startsWith('..') ? rel : path;
     try {
       contracts.push(parseContract(readFileSync(path, 'utf8'), display));
     } catch (e) {

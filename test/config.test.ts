@@ -1,0 +1,79 @@
+import { STAGES, StageConfigError, stageConfig, validateStageConfig, type StageConfig } from '../lib/config/stage-config';
+import { bucketName, bucketNameProblems, glueDatabaseName } from '../lib/naming';
+
+const dev = STAGES.dev;
+
+describe('stage config', () => {
+  it('dev and prod are valid; prod retains everything', () => {
+    expect(stageConfig('dev')).toBe(dev);
+    expect(stageConfig('prod')).toMatchObject({ removalPolicy: 'retain', autoDeleteObjects: false, protected: true });
+  });
+
+  it('an unknown stage fails with the list of known ones', () => {
+    expect(() => stageConfig('qa')).toThrow(new StageConfigError("Unknown stage 'qa'. Known stages: dev, prod. Pass one with -c stage=<name>."));
+    expect(() => stageConfig('toString')).toThrow("Unknown stage 'toString'");
+  });
+
+  it('a protected stage refuses destructive settings', () => {
+    const bad: StageConfig = { ...STAGES.prod, removalPolicy: 'destroy', autoDeleteObjects: true };
+    expect(validateStageConfig(bad)).toEqual([
+      "removalPolicy is 'destroy' but stage 'prod' is protected; use 'retain'",
+      "autoDeleteObjects is on but stage 'prod' is protected",
+    ]);
+    expect(() => stageConfig('prod', { prod: bad })).toThrow(
+      "Invalid config for stage 'prod' (lib/config/stage-config.ts):\n  - removalPolicy is 'destroy' but stage 'prod' is protected; use 'retain'\n  - autoDeleteObjects is on but stage 'prod' is protected",
+    );
+  });
+
+  it('reports every bad value with its field', () => {
+    const bad: StageConfig = {
+      ...dev,
+      removalPolicy: 'retain',
+      athena: { bytesScannedCutoffPerQuery: 1000 },
+      ingest: { maxReceiveCount: 0, visibilityTimeoutSeconds: 10 },
+      lifecycle: { ...dev.lifecycle, quarantine: { expireAfterDays: 10, transitionToGlacierIrAfterDays: 20 } },
+      catalog: { projectionStartDate: '01/01/2000' },
+      alarmEmail: 'nobody',
+    };
+    expect(validateStageConfig(bad)).toEqual([
+      "autoDeleteObjects needs removalPolicy 'destroy'",
+      'lifecycle.quarantine: expireAfterDays (10) must be later than transitionToGlacierIrAfterDays (20)',
+      'ingest.maxReceiveCount must be a whole number ≥ 1, got 0',
+      'ingest.visibilityTimeoutSeconds must be 30..43200, got 10',
+      "athena.bytesScannedCutoffPerQuery must be a whole number ≥ 10000000 (Athena's minimum), got 1000",
+      "catalog.projectionStartDate must be a YYYY-MM-DD date, got '01/01/2000'",
+      "alarmEmail 'nobody' is not an e-mail address",
+    ]);
+  });
+});
+
+describe('resource names', () => {
+  it('bucket names derive from prefix, stage, purpose, account and region', () => {
+    expect(bucketName(dev, 'bronze', '123456789012', 'eu-west-1')).toBe('medallion-dev-bronze-123456789012-eu-west-1');
+    expect(bucketName(STAGES.prod, 'athena-results', '123456789012', 'ap-southeast-5')).toBe('medallion-prod-athena-results-123456789012-ap-southeast-5');
+  });
+
+  it('a prefix that would make a bucket name too long fails before synth', () => {
+    const long: StageConfig = { ...dev, namePrefix: 'acme-analytics-lake1' };
+    expect(() => bucketName(long, 'athena-results')).toThrow(
+      "Bucket name 'acme-analytics-lake1-dev-athena-results-111111111111-aaaaaaaaaaaaaaaa' (prefix 'acme-analytics-lake1', stage 'dev', purpose 'athena-results') is 69 characters long; S3 allows 3 to 63. Shorten namePrefix or the stage name in lib/config/stage-config.ts.",
+    );
+  });
+
+  it.each([
+    ['ab', ['is 2 characters long; S3 allows 3 to 63']],
+    ['my_bucket', ['may contain only lower case letters, digits, hyphens and dots']],
+    ['-abc', ['must start and end with a letter or digit']],
+    ['a..b', ['must not contain two adjacent dots']],
+    ['192.168.1.1', ['must not look like an IP address']],
+    ['xn--abc', ['must not start with a reserved prefix (xn--, sthree-, amzn-s3-demo-)']],
+    ['abc-s3alias', ['must not end with a reserved suffix']],
+    ['medallion-dev-bronze-123456789012-eu-west-1', []],
+  ])('S3 naming rules: %s', (name, problems) => {
+    expect(bucketNameProblems(name)).toEqual(problems);
+  });
+
+  it('Glue database names use underscores', () => {
+    expect(glueDatabaseName({ ...dev, namePrefix: 'acme-lake' }, 'silver')).toBe('acme_lake_dev_silver');
+  });
+});

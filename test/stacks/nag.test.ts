@@ -1,0 +1,34 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { synthesizePlatform } from './platform-fixture';
+
+const stages = ['dev', 'prod'].map((stage) => synthesizePlatform(stage));
+
+describe('cdk-nag AwsSolutions pack', () => {
+  for (const platform of stages) {
+    for (const stack of [platform.storage, platform.catalog]) {
+      it(`${stack.stackName}: no unsuppressed error or warning`, () => {
+        const annotations = Annotations.fromStack(stack);
+        const findings = [
+          ...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+          ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+        ].map((f) => `${f.id}: ${String(f.entry.data).split(':')[0]}`);
+        expect(findings).toEqual([]);
+      });
+
+      it(`${stack.stackName}: every suppression gives a specific reason`, () => {
+        const rules = stack.node
+          .findAll()
+          .map((c) => (c as any).cfnOptions?.metadata?.cdk_nag?.rules_to_suppress as { id: string; reason: string; applies_to?: unknown[] }[] | undefined)
+          .filter((r): r is { id: string; reason: string; applies_to?: unknown[] }[] => Array.isArray(r))
+          .flat();
+        for (const rule of rules) {
+          expect(rule.reason.length).toBeGreaterThan(80);
+          // Granular IAM rules must name the finding they accept, never the whole rule.
+          if (/IAM[45]$/.test(rule.id)) expect(rule.applies_to?.length).toBeGreaterThan(0);
+        }
+        if (stack === platform.storage) expect(rules.map((r) => r.id)).toEqual(['AwsSolutions-IAM4']);
+        else expect(rules).toEqual([]);
+      });
+    }
+  }
+});
