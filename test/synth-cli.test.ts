@@ -8,7 +8,7 @@ const ROOT = join(__dirname, '..');
 
 /** Runs the real CLI the way `npm run synth` does, without AWS credentials. */
 function cdkSynth(args: string[]) {
-  const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' };
   for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION']) delete env[k];
   return spawnSync('npx', ['cdk', 'synth', '--quiet', '--no-notices', ...args], { cwd: ROOT, env, encoding: 'utf8' });
 }
