@@ -4,8 +4,11 @@ import { ContractError, type ContractIssue } from './errors';
 import type { DatasetContract } from './model';
 import { parseContract } from './parse';
 
-/** The repository's contracts folder, found from this module whether it runs from source or from a test. */
-export const DEFAULT_CONTRACTS_DIR = join(__dirname, '..', '..', '..', 'contracts');
+/**
+ * Where contracts are read from: `CONTRACTS_DIR` when set (a Lambda bundle ships them next to its code),
+ * else the repository's contracts/ folder.
+ */
+export const DEFAULT_CONTRACTS_DIR = process.env.CONTRACTS_DIR ?? join(__dirname, '..', '..', '..', 'contracts');
 
 /**
  * Loads every `*.yaml` / `*.yml` contract directly inside `dir` (sub-folders such as `schema/` are not

@@ -1,0 +1,229 @@
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DatasetContract } from '../shared/contracts';
+import { UnreadableFileError } from './source-file';
+import { checkSql, readSourceSql, silverSelectSql, sqlString, type LineageValues, type PiiPads } from './sql';
+
+export interface EngineInput {
+  readonly contract: DatasetContract;
+  /** Local text file (decompressed, no BOM). */
+  readonly textPath: string;
+  readonly lineage: LineageValues;
+  /** Empty folder receiving `silver/dt=…/*.parquet` and `quarantine/dt=…/*.json`. */
+  readonly outDir: string;
+  /** Required when the contract has PII properties. */
+  readonly pii?: PiiPads;
+  /** First day the silver partition projection shows; earlier events are quarantined. */
+  readonly projectionStartDate: string;
+}
+
+export interface PartitionOutput {
+  /** Partition date, YYYY-MM-DD, or `unknown` for quarantined rows without a readable event date. */
+  readonly dt: string;
+  /** Local files of the partition, in name order. */
+  readonly files: readonly string[];
+  readonly rows: number;
+}
+
+export interface EngineResult {
+  readonly rowsIn: number;
+  readonly rowsValid: number;
+  readonly rowsQuarantined: number;
+  /** Valid rows replaced by a later row with the same primary key in the same file. */
+  readonly rowsSuperseded: number;
+  /** Quarantined rows by their first broken rule. */
+  readonly reasons: Readonly<Record<string, number>>;
+  readonly silver: readonly PartitionOutput[];
+  readonly quarantine: readonly PartitionOutput[];
+}
+
+let instance: Promise<DuckDBInstance> | undefined;
+
+/** One DuckDB instance per process (Lambda container), sized from the function's memory when known. */
+function duckdb(): Promise<DuckDBInstance> {
+  if (!instance) {
+    const lambdaMemoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0);
+    const options: Record<string, string> = { temp_directory: join(process.env.TMPDIR ?? '/tmp', 'duckdb-spill') };
+    if (lambdaMemoryMb > 0) options.memory_limit = `${Math.floor(lambdaMemoryMb * 0.6)}MB`;
+    instance = DuckDBInstance.create(':memory:', options);
+  }
+  return instance;
+}
+
+async function scalar(connection: DuckDBConnection, sql: string): Promise<number> {
+  const reader = await connection.runAndReadAll(sql);
+  return Number(reader.getRows()[0]?.[0] ?? 0);
+}
+
+async function rows(connection: DuckDBConnection, sql: string): Promise<unknown[][]> {
+  return (await connection.runAndReadAll(sql)).getRows() as unknown[][];
+}
+
+/** Splits one CSV header line, honouring quotes. */
+export function splitCsvHeader(line: string, delimiter: string, quote: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === quote && line[i + 1] === quote) {
+        field += quote;
+        i++;
+      } else if (ch === quote) {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch === quote && field.trim() === '') {
+      quoted = true;
+      field = '';
+    } else if (ch === delimiter) {
+      fields.push(field.trim());
+      field = '';
+    } else {
+      field += ch;
+    }
+  }
+  fields.push(field.trim());
+  return fields;
+}
+
+async function firstLine(path: string): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    return text.split('\n')[0].replace(/\r$/, '');
+  } finally {
+    await file.close();
+  }
+}
+
+async function assertReadable(contract: DatasetContract, path: string): Promise<void> {
+  const head = await firstLine(path);
+  const file = await open(path, 'r');
+  const { size } = await file.stat();
+  await file.close();
+  if (size === 0 || (head.trim() === '' && size <= head.length + 2)) {
+    throw new UnreadableFileError(contract.format === 'csv' ? 'empty file: no header row' : 'empty file: no rows');
+  }
+  if (contract.format !== 'csv') return;
+  const csv = contract.csv!;
+  const header = splitCsvHeader(head, csv.delimiter, csv.quote);
+  const expected = contract.properties.map((p) => p.sourcePath[0]);
+  if (header.length !== expected.length || header.some((h, i) => h !== expected[i])) {
+    throw new UnreadableFileError(`CSV header is "${header.join(csv.delimiter)}" but the contract expects "${expected.join(csv.delimiter)}" in this order`);
+  }
+}
+
+function listPartitions(dir: string): { dt: string; files: string[] }[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.startsWith('dt='))
+    .sort()
+    .map((e) => ({ dt: e.slice(3), files: readdirSync(join(dir, e)).sort().map((f) => join(dir, e, f)) }));
+}
+
+const CSV_REJECT_REASONS: Record<string, string> = {
+  'TOO MANY COLUMNS': 'wrong CSV column count',
+  'MISSING COLUMNS': 'wrong CSV column count',
+  'UNQUOTED VALUE': 'malformed CSV quoting',
+  'LINE SIZE OVER MAXIMUM': 'CSV record too long',
+  'INVALID ENCODING': 'not valid UTF-8',
+  'INVALID UNICODE': 'not valid UTF-8',
+};
+
+/**
+ * Reads a local source file with the contract's explicit schema, validates every row and writes the
+ * valid rows as zstd Parquet partitioned by event date and the rejected rows as JSON lines with their
+ * reasons. Every row ends up in exactly one of the two: rowsIn = rowsValid + rowsQuarantined.
+ * @throws UnreadableFileError when the file cannot be read at all
+ */
+export async function transformFile(input: EngineInput): Promise<EngineResult> {
+  const { contract } = input;
+  if (contract.properties.some((p) => p.pii) && !input.pii) throw new Error(`dataset ${contract.name} has PII columns but no PII key was given`);
+  await assertReadable(contract, input.textPath);
+  const db = await duckdb();
+  const connection = await db.connect();
+  const silverDir = join(input.outDir, 'silver');
+  const quarantineDir = join(input.outDir, 'quarantine');
+  mkdirSync(input.outDir, { recursive: true });
+  try {
+    await connection.run(`SET TimeZone = 'UTC'`);
+    try {
+      await connection.run(readSourceSql(contract, input.textPath));
+    } catch (e) {
+      throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    const csv = contract.format === 'csv';
+    if (csv) {
+      const rejectCases = Object.entries(CSV_REJECT_REASONS).map(([type, reason]) => `WHEN ${sqlString(type)} THEN ${sqlString(reason)}`).join(' ');
+      await connection.run(`CREATE OR REPLACE TEMP TABLE rejected AS
+        SELECT line AS _line, trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) AS _raw,
+          CASE arg_min(error_type, byte_position) ${rejectCases} ELSE 'unreadable CSV record: ' || lower(arg_min(error_type, byte_position)) END AS reason,
+          arg_min(error_message, byte_position) AS detail
+        FROM csv_rejects GROUP BY line`);
+    }
+    await connection.run(checkSql(contract, input.projectionStartDate));
+    await connection.run(`CREATE OR REPLACE TEMP TABLE silver_rows AS ${silverSelectSql(contract, input.lineage, input.pii)}`);
+
+    const parsed = await scalar(connection, 'SELECT count(*) FROM checked');
+    const rejected = csv ? await scalar(connection, 'SELECT count(*) FROM rejected') : 0;
+    const invalid = await scalar(connection, 'SELECT count(*) FROM checked WHERE len(_reasons) > 0');
+    const written = await scalar(connection, 'SELECT count(*) FROM silver_rows');
+    const reasons: Record<string, number> = {};
+    const reasonRows = await rows(
+      connection,
+      `SELECT reason, count(*) FROM (SELECT _reasons[1] AS reason FROM checked WHERE len(_reasons) > 0 ${csv ? 'UNION ALL SELECT reason FROM rejected' : ''}) GROUP BY reason ORDER BY count(*) DESC, reason`,
+    );
+    for (const [reason, count] of reasonRows) reasons[String(reason)] = Number(count);
+
+    if (written > 0) {
+      await connection.run(`COPY silver_rows TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE)`);
+    }
+    const quarantineCounts = new Map<string, number>();
+    if (invalid + rejected > 0) {
+      const record = csv ? '_raw::JSON' : '_raw';
+      const rejects = csv ? `UNION ALL SELECT _line, [reason || ': ' || detail], to_json(_raw), 'unknown' FROM rejected` : '';
+      await connection.run(`CREATE OR REPLACE TEMP TABLE quarantined AS
+        SELECT _line AS line, _reasons AS reasons, ${record} AS record, dt FROM checked WHERE len(_reasons) > 0
+        ${rejects}`);
+      // DuckDB's JSON writer cannot partition, so each partition is written on its own (quarantine is small).
+      for (const [dt, n] of await rows(connection, 'SELECT dt, count(*) FROM quarantined GROUP BY dt ORDER BY dt')) {
+        const dir = join(quarantineDir, `dt=${String(dt)}`);
+        mkdirSync(dir, { recursive: true });
+        quarantineCounts.set(String(dt), Number(n));
+        await connection.run(`COPY (
+            SELECT ${sqlString(input.lineage.sourceKey)} AS source_key, line, reasons, record FROM quarantined WHERE dt = ${sqlString(String(dt))} ORDER BY line
+          ) TO ${sqlString(join(dir, 'part_0.json'))} (FORMAT json)`);
+      }
+    }
+    const silverCounts = new Map((await rows(connection, 'SELECT dt, count(*) FROM silver_rows GROUP BY dt')).map(([dt, n]) => [String(dt), Number(n)]));
+    return {
+      rowsIn: parsed + rejected,
+      rowsValid: parsed - invalid,
+      rowsQuarantined: invalid + rejected,
+      rowsSuperseded: parsed - invalid - written,
+      reasons,
+      silver: listPartitions(silverDir).map((p) => ({ ...p, rows: silverCounts.get(p.dt) ?? 0 })),
+      quarantine: listPartitions(quarantineDir).map((p) => ({ ...p, rows: quarantineCounts.get(p.dt) ?? 0 })),
+    };
+  } finally {
+    for (const table of ['src', 'checked', 'silver_rows', 'rejected', 'quarantined', 'csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
+    connection.closeSync();
+  }
+}
+
+/** Removes a work folder; used after the outputs have been uploaded. */
+export function removeWorkDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

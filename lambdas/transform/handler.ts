@@ -1,0 +1,60 @@
+import { tmpdir } from 'node:os';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { s3Client } from '../shared/aws-clients';
+import { loadContracts } from '../shared/contracts';
+import { piiPads } from './pii-key';
+import { processObject, type TransformDeps } from './process-object';
+import { objectsOf } from './s3-event';
+
+const logger = new Logger({ serviceName: 'medallion-transform' });
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'MedallionPlatform', serviceName: 'transform' });
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+let deps: TransformDeps | undefined;
+function dependencies(): TransformDeps {
+  deps ??= {
+    s3: s3Client(),
+    contracts: new Map(loadContracts().map((c) => [c.name, c])),
+    settings: {
+      silverBucket: required('SILVER_BUCKET'),
+      quarantineBucket: required('QUARANTINE_BUCKET'),
+      operationsBucket: required('OPERATIONS_BUCKET'),
+      projectionStartDate: required('PROJECTION_START_DATE'),
+      workDir: process.env.WORK_DIR ?? tmpdir(),
+    },
+    piiPads,
+  };
+  return deps;
+}
+
+async function processRecord(record: SQSRecord): Promise<void> {
+  for (const ref of objectsOf(record.body)) {
+    const manifest = await processObject(ref, dependencies());
+    logger.info('processed', { ...manifest, reasons: manifest.reasons });
+    metrics.addDimensions({ dataset: manifest.dataset ?? 'none' });
+    metrics.addMetric(`files_${manifest.status}`, MetricUnit.Count, 1);
+    metrics.addMetric('rows_in', MetricUnit.Count, manifest.rows_in);
+    metrics.addMetric('rows_valid', MetricUnit.Count, manifest.rows_valid);
+    metrics.addMetric('rows_quarantined', MetricUnit.Count, manifest.rows_quarantined);
+    metrics.addMetric('transform_duration', MetricUnit.Milliseconds, manifest.duration_ms);
+    metrics.publishStoredMetrics();
+  }
+}
+
+/**
+ * SQS-triggered transform: one message per bronze notification. Messages whose processing throws (S3 or
+ * engine failures) are reported as batch item failures and retried; the others are acknowledged.
+ */
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  logger.addContext(context);
+  const processor = new BatchProcessor(EventType.SQS);
+  return processPartialResponse(event, processRecord, processor, { context, processInParallel: false });
+}

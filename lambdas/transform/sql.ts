@@ -1,0 +1,199 @@
+/**
+ * Pure builders of the DuckDB SQL that reads a source file with the contract's explicit schema, converts
+ * and validates every value, and tells for every row which rules it breaks. No I/O here.
+ */
+import type { ContractProperty, DatasetContract } from '../shared/contracts';
+
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export function sqlIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Column holding a property's raw text in the `src` table. */
+export const rawColumn = (p: ContractProperty): string => sqlIdent(`r_${p.name}`);
+/** Column holding a property's converted value in the `checked` table. */
+export const typedColumn = (p: ContractProperty): string => sqlIdent(`t_${p.name}`);
+
+/** Field separator for reading NDJSON as whole lines: four control bytes no text line contains. */
+const LINE_READER_DELIMITER = "chr(30) || chr(31) || chr(30) || chr(31)";
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+function jsonPath(segments: readonly string[]): string {
+  return `$.${segments.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('.')}`;
+}
+
+/** SQL creating `src(_line, _raw, _parse_error, r_<property>…)` from a local file. */
+export function readSourceSql(contract: DatasetContract, path: string): string {
+  if (contract.format === 'csv') {
+    const csv = contract.csv!;
+    const columns = contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: 'VARCHAR'`).join(', ');
+    const raw = contract.properties.map((p) => `${sqlIdent(p.sourcePath[0])} AS ${rawColumn(p)}`).join(', ');
+    const record = contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: ${sqlIdent(p.sourcePath[0])}`).join(', ');
+    return `CREATE OR REPLACE TEMP TABLE src AS
+SELECT row_number() OVER () + 1 AS _line, to_json({${record}})::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
+FROM read_csv(${sqlString(path)}, columns = {${columns}}, header = true, auto_detect = false,
+  delim = ${sqlString(csv.delimiter)}, quote = ${sqlString(csv.quote)}, escape = ${sqlString(csv.escape)},
+  max_line_size = ${MAX_LINE_BYTES}, ignore_errors = true, store_rejects = true,
+  rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`;
+  }
+  const lines =
+    contract.format === 'json-array'
+      ? `SELECT row_number() OVER () AS _line, json::VARCHAR AS _raw FROM read_json_objects(${sqlString(path)}, format = 'array')`
+      : `SELECT _line, rtrim(line, chr(13)) AS _raw FROM (
+    SELECT row_number() OVER () AS _line, line
+    FROM read_csv(${sqlString(path)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
+      delim = ${LINE_READER_DELIMITER}, quote = '', escape = '', max_line_size = ${MAX_LINE_BYTES})
+  ) WHERE trim(line, ' ' || chr(9) || chr(13)) <> ''`;
+  const raw = contract.properties
+    .map((p) =>
+      p.type.logicalType === 'object'
+        ? `json_extract(_json, ${sqlString(jsonPath(p.sourcePath))})::VARCHAR AS ${rawColumn(p)}`
+        : `json_extract_string(_json, ${sqlString(jsonPath(p.sourcePath))}) AS ${rawColumn(p)}`,
+    )
+    .join(',\n  ');
+  return `CREATE OR REPLACE TEMP TABLE src AS
+WITH lines AS (${lines}),
+parsed AS (
+  SELECT _line, _raw,
+    CASE WHEN NOT json_valid(_raw) THEN 'invalid JSON'
+         WHEN json_type(_raw::JSON) <> 'OBJECT' THEN 'not a JSON object' END AS _parse_error
+  FROM lines
+)
+SELECT _line, _raw, _parse_error, ${raw}
+FROM (SELECT *, CASE WHEN _parse_error IS NULL THEN _raw::JSON END AS _json FROM parsed)`;
+}
+
+const INTEGER_TEXT = String.raw`^\s*[-+]?[0-9]+\s*$`;
+const DATE_TEXT = String.raw`^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$`;
+const TIMESTAMP_TEXT = String.raw`^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$`;
+
+/** Converted value of a property, NULL when the raw text does not convert. Timestamps come out in UTC. */
+export function typedExpression(p: ContractProperty): string {
+  const r = rawColumn(p);
+  const t = p.type;
+  switch (t.logicalType) {
+    case 'integer':
+      return `CASE WHEN regexp_full_match(${r}, ${sqlString(INTEGER_TEXT)}) THEN TRY_CAST(trim(${r}) AS ${t.duckdbType}) END`;
+    case 'number':
+      if (t.scale !== undefined) {
+        const decimalText = String.raw`^\s*[-+]?([0-9]+(\.[0-9]{0,${t.scale}})?|\.[0-9]{1,${t.scale}})\s*$`;
+        return `CASE WHEN regexp_full_match(${r}, ${sqlString(decimalText)}) THEN TRY_CAST(trim(${r}) AS ${t.duckdbType}) END`;
+      }
+      return `TRY_CAST(trim(${r}) AS ${t.duckdbType})`;
+    case 'boolean':
+      return `CASE lower(trim(${r})) WHEN 'true' THEN true WHEN 'false' THEN false END`;
+    case 'date':
+      return `CASE WHEN regexp_full_match(${r}, ${sqlString(DATE_TEXT)}) THEN TRY_CAST(trim(${r}) AS DATE) END`;
+    case 'timestamp':
+      // Values with an offset are converted to UTC; values without one are taken as UTC (session time zone).
+      return `CASE WHEN regexp_full_match(${r}, ${sqlString(TIMESTAMP_TEXT)}) THEN TRY_CAST(TRY_CAST(trim(${r}) AS TIMESTAMPTZ) AS TIMESTAMP) END`;
+    case 'object':
+      return `CASE WHEN json_valid(${r}) AND json_type(${r}::JSON) = 'OBJECT' THEN ${r} END`;
+    case 'string':
+      return r;
+  }
+}
+
+const TYPE_REASONS: Record<string, (p: ContractProperty) => string> = {
+  integer: () => 'not an integer',
+  number: (p) => (p.type.scale !== undefined ? `not a decimal with at most ${p.type.scale} decimal places` : 'not a number'),
+  boolean: () => 'not a boolean (true or false)',
+  date: () => 'not a date (YYYY-MM-DD)',
+  timestamp: () => 'not an ISO-8601 timestamp',
+  object: () => 'not a JSON object',
+};
+
+function literalFor(p: ContractProperty, value: number | string): string {
+  return typeof value === 'number' ? String(value) : `${sqlString(value)}::${p.type.duckdbType}`;
+}
+
+/**
+ * The reason a row's value of `p` is rejected, NULL when it is fine: first missing or unconvertible
+ * values, then accepted values, ranges, lengths and patterns from the contract. Rows whose record could
+ * not be parsed get no column reasons (the parse error says it all).
+ */
+export function reasonExpression(p: ContractProperty): string {
+  const r = rawColumn(p);
+  const v = typedExpression(p);
+  const label = (text: string) => sqlString(`${p.name}: ${text}`);
+  const branches: string[] = [];
+  branches.push(`WHEN ${r} IS NULL OR trim(${r}) = '' THEN ${p.required ? label('missing required value') : 'NULL'}`);
+  if (p.type.logicalType !== 'string') branches.push(`WHEN (${v}) IS NULL THEN ${label(TYPE_REASONS[p.type.logicalType](p))}`);
+  const rules = p.rules;
+  if (rules.acceptedValues) {
+    branches.push(`WHEN (${v}) NOT IN (${rules.acceptedValues.map(sqlString).join(', ')}) THEN ${label(`not an accepted value (${rules.acceptedValues.join(', ')})`)}`);
+  }
+  if (rules.minimum !== undefined) branches.push(`WHEN (${v}) < ${literalFor(p, rules.minimum)} THEN ${label(`below the minimum ${rules.minimum}`)}`);
+  if (rules.exclusiveMinimum !== undefined) branches.push(`WHEN (${v}) <= ${literalFor(p, rules.exclusiveMinimum)} THEN ${label(`not above ${rules.exclusiveMinimum}`)}`);
+  if (rules.maximum !== undefined) branches.push(`WHEN (${v}) > ${literalFor(p, rules.maximum)} THEN ${label(`above the maximum ${rules.maximum}`)}`);
+  if (rules.exclusiveMaximum !== undefined) branches.push(`WHEN (${v}) >= ${literalFor(p, rules.exclusiveMaximum)} THEN ${label(`not below ${rules.exclusiveMaximum}`)}`);
+  const maxLength = rules.maxLength ?? p.type.maxLength;
+  if (rules.minLength !== undefined) branches.push(`WHEN length(${v}) < ${rules.minLength} THEN ${label(`shorter than ${rules.minLength} characters`)}`);
+  if (maxLength !== undefined) branches.push(`WHEN length(${v}) > ${maxLength} THEN ${label(`longer than ${maxLength} characters`)}`);
+  if (rules.pattern !== undefined) branches.push(`WHEN NOT regexp_full_match(${v}, ${sqlString(rules.pattern)}) THEN ${label(`does not match ${rules.pattern}`)}`);
+  return `CASE WHEN _parse_error IS NOT NULL THEN NULL ${branches.join(' ')} END`;
+}
+
+/** Date (YYYY-MM-DD text) of the event-time value, in UTC. */
+export function eventDateExpression(contract: DatasetContract): string {
+  const p = contract.properties.find((x) => x.name === contract.eventTimeColumn)!;
+  return `strftime(${typedExpression(p)}, '%Y-%m-%d')`;
+}
+
+/**
+ * SQL creating `checked` from `src`: every typed value, the list of reasons of each row (empty = valid)
+ * and the row's partition date (the event date, `unknown` when it cannot be read).
+ */
+export function checkSql(contract: DatasetContract, projectionStartDate: string): string {
+  const typed = contract.properties.map((p) => `${typedExpression(p)} AS ${typedColumn(p)}`);
+  const reasons = contract.properties.map(reasonExpression);
+  const eventDate = eventDateExpression(contract);
+  const early = `CASE WHEN ${eventDate} < ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
+  return `CREATE OR REPLACE TEMP TABLE checked AS
+SELECT _line, _raw,
+  list_filter([_parse_error, ${[...reasons, early].join(',\n    ')}], x -> x IS NOT NULL) AS _reasons,
+  coalesce(${eventDate}, 'unknown') AS dt,
+  ${typed.join(',\n  ')}
+FROM src`;
+}
+
+export interface LineageValues {
+  readonly sourceKey: string;
+  readonly sourceVersion: string;
+  readonly fileId: string;
+  /** ISO-8601 instant. */
+  readonly ingestedAt: string;
+}
+
+/** HMAC-SHA256 of a VARCHAR expression, in hex, from the key's inner and outer pads (RFC 2104). */
+export function hmacSha256Expression(expr: string, innerPadHex: string, outerPadHex: string): string {
+  return `sha256(unhex(${sqlString(outerPadHex)}) || unhex(sha256(unhex(${sqlString(innerPadHex)}) || encode(${expr}))))`;
+}
+
+export interface PiiPads {
+  readonly innerPadHex: string;
+  readonly outerPadHex: string;
+}
+
+/**
+ * SELECT of the silver rows: valid rows, cast to the contract types, PII replaced by its keyed hash,
+ * lineage columns, partition column last; within the file the last row of a primary key wins.
+ */
+export function silverSelectSql(contract: DatasetContract, lineage: LineageValues, pads?: PiiPads): string {
+  const columns = contract.properties.map((p) => {
+    const value = p.pii ? hmacSha256Expression(typedColumn(p), pads!.innerPadHex, pads!.outerPadHex) : typedColumn(p);
+    return `CAST(${value} AS ${p.type.duckdbType}) AS ${sqlIdent(p.name)}`;
+  });
+  const dedup = contract.primaryKey.length
+    ? `QUALIFY row_number() OVER (PARTITION BY ${contract.primaryKey.map((k) => typedColumn(contract.properties.find((p) => p.name === k)!)).join(', ')} ORDER BY _line DESC) = 1`
+    : '';
+  return `SELECT ${columns.join(', ')},
+  ${sqlString(lineage.sourceKey)} AS _source_key, ${sqlString(lineage.sourceVersion)} AS _source_version,
+  ${sqlString(lineage.fileId)} AS _file_id, ${sqlString(lineage.ingestedAt)}::TIMESTAMPTZ::TIMESTAMP AS _ingested_at,
+  dt
+FROM checked WHERE len(_reasons) = 0
+${dedup}`;
+}

@@ -1,0 +1,71 @@
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import type { RunManifest } from '../lambdas/shared/manifest';
+import { manifestKey } from '../lambdas/shared/manifest';
+import { fileIdOf, type ObjectRef } from '../lambdas/transform/process-object';
+import type { LocalPlatform } from './platform';
+import { pumpOnce, type SqsHandler } from './sqs-pump';
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+}
+
+/** Uploads every file under `inputDir` to bronze at its relative path (`<dataset>/<file>`). */
+export async function uploadDirectory(platform: LocalPlatform, inputDir: string): Promise<ObjectRef[]> {
+  const refs: ObjectRef[] = [];
+  for (const file of walk(inputDir)) {
+    const key = relative(inputDir, file).split(sep).join('/');
+    refs.push(await uploadFile(platform, file, key));
+  }
+  return refs;
+}
+
+export async function uploadFile(platform: LocalPlatform, file: string, key: string): Promise<ObjectRef> {
+  const out = await platform.s3.send(
+    new PutObjectCommand({ Bucket: platform.buckets.bronze, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }),
+  );
+  return { bucket: platform.buckets.bronze, key, ...(out.VersionId ? { versionId: out.VersionId } : {}), ...(out.ETag ? { eTag: out.ETag.replace(/"/g, '') } : {}) };
+}
+
+export async function readManifest(platform: LocalPlatform, ref: ObjectRef): Promise<RunManifest | undefined> {
+  try {
+    const out = await platform.s3.send(new GetObjectCommand({ Bucket: platform.buckets.silver, Key: manifestKey(fileIdOf(ref)) }));
+    return JSON.parse(await out.Body!.transformToString()) as RunManifest;
+  } catch (e) {
+    if (e instanceof S3ServiceException && (e.name === 'NoSuchKey' || e.$metadata.httpStatusCode === 404)) return undefined;
+    throw e;
+  }
+}
+
+export interface DrainOptions {
+  readonly timeoutMs?: number;
+  /** Called after each batch with the number of objects that reached a final status. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Runs the transform on the queue's notifications until every given object has its run manifest.
+ * @throws Error naming the objects still pending when the timeout passes
+ */
+export async function processUntilDone(platform: LocalPlatform, handler: SqsHandler, refs: readonly ObjectRef[], options: DrainOptions = {}): Promise<RunManifest[]> {
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  const manifests = new Map<string, RunManifest>();
+  while (manifests.size < refs.length) {
+    const received = await pumpOnce(platform, handler);
+    for (const ref of refs) {
+      if (manifests.has(fileIdOf(ref))) continue;
+      const manifest = await readManifest(platform, ref);
+      if (manifest) manifests.set(fileIdOf(ref), manifest);
+    }
+    options.onProgress?.(manifests.size, refs.length);
+    if (manifests.size < refs.length && Date.now() > deadline) {
+      const pending = refs.filter((r) => !manifests.has(fileIdOf(r))).map((r) => r.key);
+      throw new Error(`timed out waiting for ${pending.length} object(s) to be processed: ${pending.slice(0, 10).join(', ')}`);
+    }
+    if (received === 0 && manifests.size < refs.length) await new Promise((r) => setTimeout(r, 50));
+  }
+  return refs.map((r) => manifests.get(fileIdOf(r))!);
+}
