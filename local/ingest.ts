@@ -54,7 +54,7 @@ export async function processUntilDone(platform: LocalPlatform, handler: SqsHand
   const deadline = Date.now() + (options.timeoutMs ?? 300_000);
   const manifests = new Map<string, RunManifest>();
   while (manifests.size < refs.length) {
-    const received = await pumpOnce(platform, handler);
+    const { received } = await pumpOnce(platform, handler);
     for (const ref of refs) {
       if (manifests.has(fileIdOf(ref))) continue;
       const manifest = await readManifest(platform, ref);

@@ -3,6 +3,12 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalPlatform } from './platform';
 
+export interface PumpResult {
+  readonly received: number;
+  /** Messages the handler failed (left in the queue for redelivery). */
+  readonly failed: number;
+}
+
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** A Lambda context for in-process invocations. */
@@ -29,9 +35,9 @@ export function lambdaContext(functionName: string, timeoutMs = 900_000): Contex
  * in-process with the same event shape the Lambda SQS event source delivers, and deletes the messages
  * the handler did not report as failed — as the event source does. Failed messages become visible again
  * and move to the dead-letter queue after maxReceiveCount receives.
- * @returns the number of messages received
+ * A handler that throws fails the whole batch, as in Lambda.
  */
-export async function pumpOnce(platform: LocalPlatform, handler: SqsHandler, waitSeconds = 1): Promise<number> {
+export async function pumpOnce(platform: LocalPlatform, handler: SqsHandler, waitSeconds = 1): Promise<PumpResult> {
   const received = await platform.sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: platform.queueUrl,
@@ -42,7 +48,7 @@ export async function pumpOnce(platform: LocalPlatform, handler: SqsHandler, wai
     }),
   );
   const messages = received.Messages ?? [];
-  if (messages.length === 0) return 0;
+  if (messages.length === 0) return { received: 0, failed: 0 };
   const queueArn = `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${platform.queueUrl.split('/').pop()}`;
   const event: SQSEvent = {
     Records: messages.map((m) => ({
@@ -57,10 +63,15 @@ export async function pumpOnce(platform: LocalPlatform, handler: SqsHandler, wai
       awsRegion: LOCAL_REGION,
     })),
   };
-  const response = await handler(event, lambdaContext('medallion-transform'));
-  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  let failed: Set<string>;
+  try {
+    const response = await handler(event, lambdaContext('medallion-transform'));
+    failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  } catch {
+    failed = new Set(messages.map((m) => m.MessageId!));
+  }
   for (const m of messages) {
     if (!failed.has(m.MessageId!)) await platform.sqs.send(new DeleteMessageCommand({ QueueUrl: platform.queueUrl, ReceiptHandle: m.ReceiptHandle }));
   }
-  return messages.length;
+  return { received: messages.length, failed: failed.size };
 }

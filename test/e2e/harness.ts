@@ -1,0 +1,62 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { RunManifest } from '../../lambdas/shared/manifest';
+import { processUntilDone } from '../../local/ingest';
+import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
+import { loadTransformHandler } from '../../local/run';
+import type { SqsHandler } from '../../local/sqs-pump';
+
+export interface E2E {
+  readonly platform: LocalPlatform;
+  readonly handler: SqsHandler;
+  /** Puts objects into bronze and waits for their manifests. */
+  ingest(files: Record<string, string | Buffer>): Promise<RunManifest[]>;
+  /** Keys under a prefix of a bucket. */
+  keys(bucket: string, prefix: string): Promise<string[]>;
+  text(bucket: string, key: string): Promise<string>;
+  /** Rows of a silver Parquet object, read with DuckDB. */
+  parquet(key: string, sql?: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/** The end-to-end harness: the AWS emulator (moto by default, or E2E_ENDPOINT), the real handler, real S3 events. */
+export async function startE2E(): Promise<E2E> {
+  const platform = await startLocalPlatform({ endpoint: process.env.E2E_ENDPOINT });
+  const handler = await loadTransformHandler(platform);
+  const scratch = mkdtempSync(join(tmpdir(), 'e2e-'));
+  const db = await DuckDBInstance.create(':memory:');
+  const text = async (bucket: string, key: string) =>
+    (await platform.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8');
+  return {
+    platform,
+    handler,
+    async ingest(files) {
+      const refs = [];
+      for (const [key, body] of Object.entries(files)) {
+        const out = await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.bronze, Key: key, Body: body }));
+        refs.push({ bucket: platform.buckets.bronze, key, eTag: out.ETag!.replace(/"/g, '') });
+      }
+      return processUntilDone(platform, handler, refs, { timeoutMs: 60_000 });
+    },
+    async keys(bucket, prefix) {
+      const out = await platform.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+      return (out.Contents ?? []).map((o) => o.Key!).sort();
+    },
+    text,
+    async parquet(key, sql = 'SELECT * FROM t') {
+      const body = await platform.s3.send(new GetObjectCommand({ Bucket: platform.buckets.silver, Key: key }));
+      const path = join(scratch, `${key.replace(/\//g, '_')}`);
+      writeFileSync(path, await body.Body!.transformToByteArray());
+      const connection = await db.connect();
+      await connection.run(`SET TimeZone = 'UTC'`);
+      await connection.run(`CREATE OR REPLACE TEMP VIEW t AS SELECT * FROM read_parquet('${path}')`);
+      const rows = (await connection.runAndReadAll(sql)).getRowObjectsJson();
+      connection.closeSync();
+      return rows as Record<string, unknown>[];
+    },
+    close: () => platform.close(),
+  };
+}
