@@ -59,7 +59,7 @@ class LineFile {
   private async flush(): Promise<void> {
     const chunk = `${this.buffer.join('\n')}\n`;
     this.buffer = [];
-    if (!this.out.write(chunk)) await new Promise((r) => this.out.once('drain', r));
+    if (!this.out.write(chunk)) await new Promise<void>((r) => this.out.once('drain', () => r()));
   }
   async close(): Promise<GeneratedFile> {
     if (this.buffer.length) await this.flush();
@@ -93,15 +93,17 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
       const user = 1 + Math.floor(rand() * users);
       const vp = pick(VALUE_PROPS);
       const print = { day, event_data: { position: Math.floor(rand() * 4), value_prop: vp }, user_id: user };
-      if (defect(0.01)) await prints.line(`{"day":"${day}","event_data":{"position":0,"value_prop":"${vp}"},"user_id":`);
-      else if (defect(0.01)) await prints.line(JSON.stringify({ ...print, user_id: `u${user}` }));
-      else if (defect(0.005)) await prints.line(JSON.stringify({ day, event_data: { position: 1 }, user_id: user }));
+      const roll = dirty ? rand() : 1;
+      if (roll < 0.01) await prints.line(`{"day":"${day}","event_data":{"position":0,"value_prop":"${vp}"},"user_id":`);
+      else if (roll < 0.02) await prints.line(JSON.stringify({ ...print, user_id: `u${user}` }));
+      else if (roll < 0.025) await prints.line(JSON.stringify({ day, event_data: { position: 1 }, user_id: user }));
       else await prints.line(JSON.stringify(print));
       if (rand() < 0.1) await taps.line(JSON.stringify({ day, event_data: { position: print.event_data.position, value_prop: vp }, user_id: user }));
       if (i === 0 || rand() < 0.03) {
         const total = (rand() * 200).toFixed(2);
-        if (defect(0.05)) await pays.line(`${day},${total},${user}`);
-        else if (defect(0.05)) await pays.line(`${day},-${total},${user},${vp}`);
+        const payRoll = dirty ? rand() : 1;
+        if (payRoll < 0.05) await pays.line(`${day},${total},${user}`);
+        else if (payRoll < 0.1) await pays.line(`${day},-${total},${user},${vp}`);
         else await pays.line(`${day},${total},${user},${vp}`);
       }
     }
