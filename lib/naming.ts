@@ -51,3 +51,8 @@ export function glueDatabaseName(config: StageConfig, layer: string): string {
 export function resourceName(config: StageConfig, suffix: string): string {
   return `${config.namePrefix}-${config.stage}-${suffix}`;
 }
+
+/** Name of the transform Lambda's role; fixed so the bronze bucket policy can name it without a cross-stack cycle. */
+export function transformRoleName(config: StageConfig): string {
+  return resourceName(config, 'transform');
+}

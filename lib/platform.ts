@@ -5,6 +5,7 @@ import { CatalogStack } from './catalog/catalog-stack';
 import { stageConfig, type StageConfig } from './config/stage-config';
 import { applyNagSuppressions } from './nag-suppressions';
 import { StorageStack } from './storage/storage-stack';
+import { TransformStack } from './transform/transform-stack';
 
 export interface PlatformOptions {
   /** Stage whose config to use. */
@@ -21,6 +22,7 @@ export interface Platform {
   readonly config: StageConfig;
   readonly storage: StorageStack;
   readonly catalog: CatalogStack;
+  readonly transform: TransformStack;
 }
 
 /**
@@ -48,11 +50,17 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     athenaResultsBucket: storage.athenaResults,
     encryptionKey: storage.key,
   });
-  for (const stack of [storage, catalog]) {
+  const transform = new TransformStack(app, `${prefix}-transform`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: bronze → silver transform Lambda (DuckDB) and alarms`,
+    config,
+    storage,
+  });
+  for (const stack of [storage, catalog, transform]) {
     Tags.of(stack).add('project', 'medallion-platform');
     Tags.of(stack).add('stage', config.stage);
     applyNagSuppressions(stack);
   }
   if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { config, storage, catalog };
+  return { config, storage, catalog, transform };
 }

@@ -44,6 +44,16 @@ export interface StageConfig {
     /** Visibility timeout of the notification queue; at least 6 × the transform Lambda timeout. */
     readonly visibilityTimeoutSeconds: number;
   };
+  readonly transform: {
+    /** Memory of the transform Lambda in MB (also sizes DuckDB, which takes 60% of it). */
+    readonly memoryMb: number;
+    /** Timeout of the transform Lambda; the queue's visibility timeout must be at least 6 times it. */
+    readonly timeoutSeconds: number;
+    /** Ephemeral /tmp storage in MB: holds the decompressed source file and DuckDB's spill files. */
+    readonly ephemeralStorageMb: number;
+    /** Messages per invocation (1-10). */
+    readonly batchSize: number;
+  };
   readonly athena: {
     /** Per-query cutoff of bytes scanned; Athena's minimum is 10 MB. */
     readonly bytesScannedCutoffPerQuery: number;
@@ -52,6 +62,8 @@ export interface StageConfig {
     /** First day of the silver partition projection (YYYY-MM-DD); events before it are quarantined. */
     readonly projectionStartDate: string;
   };
+  /** Roles allowed to read bronze objects besides the transform (break-glass forensics); bronze holds PII in clear. */
+  readonly bronzeReaderRoleArns: readonly string[];
   /** Where alarms are e-mailed. */
   readonly alarmEmail: string;
 }
@@ -74,9 +86,11 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
       athenaResults: { expireAfterDays: 7 },
       accessLogs: { expireAfterDays: 30 },
     },
-    ingest: { maxReceiveCount: 3, visibilityTimeoutSeconds: 900 },
+    ingest: { maxReceiveCount: 3, visibilityTimeoutSeconds: 1800 },
+    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10 },
     athena: { bytesScannedCutoffPerQuery: 10 * GIB },
     catalog: { projectionStartDate: '2000-01-01' },
+    bronzeReaderRoleArns: [],
     alarmEmail: 'data-platform-dev@example.com',
   },
   prod: {
@@ -94,9 +108,11 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
       athenaResults: { expireAfterDays: 30 },
       accessLogs: { expireAfterDays: 365 },
     },
-    ingest: { maxReceiveCount: 5, visibilityTimeoutSeconds: 900 },
+    ingest: { maxReceiveCount: 5, visibilityTimeoutSeconds: 1800 },
+    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10 },
     athena: { bytesScannedCutoffPerQuery: 100 * GIB },
     catalog: { projectionStartDate: '2000-01-01' },
+    bronzeReaderRoleArns: [],
     alarmEmail: 'data-platform-oncall@example.com',
   },
 };
@@ -141,11 +157,22 @@ export function validateStageConfig(c: StageConfig): string[] {
   if (!Number.isInteger(c.ingest.visibilityTimeoutSeconds) || c.ingest.visibilityTimeoutSeconds < 30 || c.ingest.visibilityTimeoutSeconds > 43200) {
     problems.push(`ingest.visibilityTimeoutSeconds must be 30..43200, got ${c.ingest.visibilityTimeoutSeconds}`);
   }
+  const t = c.transform;
+  if (!Number.isInteger(t.memoryMb) || t.memoryMb < 512 || t.memoryMb > 10240) problems.push(`transform.memoryMb must be 512..10240, got ${t.memoryMb}`);
+  if (!Number.isInteger(t.timeoutSeconds) || t.timeoutSeconds < 10 || t.timeoutSeconds > 900) problems.push(`transform.timeoutSeconds must be 10..900, got ${t.timeoutSeconds}`);
+  if (!Number.isInteger(t.ephemeralStorageMb) || t.ephemeralStorageMb < 512 || t.ephemeralStorageMb > 10240) problems.push(`transform.ephemeralStorageMb must be 512..10240, got ${t.ephemeralStorageMb}`);
+  if (!Number.isInteger(t.batchSize) || t.batchSize < 1 || t.batchSize > 10) problems.push(`transform.batchSize must be 1..10, got ${t.batchSize}`);
+  if (c.ingest.visibilityTimeoutSeconds < 6 * t.timeoutSeconds) {
+    problems.push(`ingest.visibilityTimeoutSeconds (${c.ingest.visibilityTimeoutSeconds}) must be at least 6 × transform.timeoutSeconds (${6 * t.timeoutSeconds}), as AWS recommends for SQS event sources`);
+  }
   if (!Number.isInteger(c.athena.bytesScannedCutoffPerQuery) || c.athena.bytesScannedCutoffPerQuery < 10_000_000) {
     problems.push(`athena.bytesScannedCutoffPerQuery must be a whole number ≥ 10000000 (Athena's minimum), got ${c.athena.bytesScannedCutoffPerQuery}`);
   }
   if (!/^\d{4}-\d{2}-\d{2}$/.test(c.catalog.projectionStartDate) || Number.isNaN(Date.parse(c.catalog.projectionStartDate))) {
     problems.push(`catalog.projectionStartDate must be a YYYY-MM-DD date, got '${c.catalog.projectionStartDate}'`);
+  }
+  for (const arn of c.bronzeReaderRoleArns) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) problems.push(`bronzeReaderRoleArns: '${arn}' is not an IAM role ARN`);
   }
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.alarmEmail)) problems.push(`alarmEmail '${c.alarmEmail}' is not an e-mail address`);
   return problems;

@@ -11,9 +11,11 @@ export const PLATFORM_ARCHITECTURE = lambda.Architecture.ARM_64;
 /** esbuild target matching PLATFORM_RUNTIME: it decides the emitted syntax, whatever Node runs the build. */
 export const PLATFORM_ESBUILD_TARGET = 'node24';
 
-export interface PlatformFunctionProps extends Omit<NodejsFunctionProps, 'runtime' | 'architecture'> {
+export interface PlatformFunctionProps extends Omit<NodejsFunctionProps, 'runtime' | 'architecture' | 'logGroup'> {
   /** Path of the handler module under lambdas/. */
   readonly entry: string;
+  /** Log group of the function. @default a new one, kept for a month */
+  readonly logGroup?: logs.ILogGroup;
 }
 
 /**
@@ -23,12 +25,13 @@ export interface PlatformFunctionProps extends Omit<NodejsFunctionProps, 'runtim
  */
 export class PlatformFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
+    const logGroup = props.logGroup ?? new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
     super(scope, id, {
       memorySize: 1024,
       timeout: Duration.minutes(1),
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
-      logGroup: props.logGroup ?? new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
+      logGroup,
       ...props,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       runtime: PLATFORM_RUNTIME,
@@ -43,5 +46,7 @@ export class PlatformFunction extends NodejsFunction {
         ...props.bundling,
       },
     });
+    // A role passed in props has no managed policy: give it exactly its own log group.
+    logGroup.grantWrite(this);
   }
 }

@@ -1,9 +1,10 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { durationInDays, type DatasetContract } from '../../lambdas/shared/contracts';
 import type { StageConfig } from '../config/stage-config';
-import { resourceName } from '../naming';
+import { resourceName, transformRoleName } from '../naming';
 import { BronzeNotificationQueue } from './bronze-notification-queue';
 import { DataLakeBucket, type PrefixExpiration } from './data-lake-bucket';
 
@@ -48,6 +49,19 @@ export class StorageStack extends Stack {
     this.gold = new DataLakeBucket(this, 'Gold', { ...common, purpose: 'gold', versioned: true, lifecycle: config.lifecycle.gold });
     this.quarantine = new DataLakeBucket(this, 'Quarantine', { ...common, purpose: 'quarantine', lifecycle: config.lifecycle.quarantine });
     this.athenaResults = new DataLakeBucket(this, 'AthenaResults', { ...common, purpose: 'athena-results', lifecycle: config.lifecycle.athenaResults });
+    // Bronze keeps PII in clear: only the transform (and the break-glass roles of the stage config) may read it.
+    // The role is named, not referenced, so that this stack does not depend on the transform stack.
+    const readers = [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${transformRoleName(config)}`, ...config.bronzeReaderRoleArns];
+    this.bronze.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheTransformReadsBronze',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.bronze.arnForObjects('*')],
+        conditions: { StringNotLike: { 'aws:PrincipalArn': readers } },
+      }),
+    );
     this.bronzeNotifications = new BronzeNotificationQueue(this, 'BronzeNotifications', { config, bronze: this.bronze });
 
     for (const [name, bucket] of Object.entries({ Bronze: this.bronze, Silver: this.silver, Gold: this.gold, Quarantine: this.quarantine })) {

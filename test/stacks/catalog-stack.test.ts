@@ -22,7 +22,7 @@ describe('catalog stack', () => {
   });
 
   it('has exactly a bronze and a silver table per contract, and no crawler', () => {
-    expect(tables).toHaveLength(contracts.length * 2);
+    expect(tables).toHaveLength(contracts.length * 2 + 1);
     expect(Object.keys(resourcesOf(t, 'AWS::Glue::Crawler'))).toHaveLength(0);
   });
 
@@ -79,6 +79,17 @@ describe('catalog stack', () => {
     expect(table('bronze', 'events').StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual([
       'event_id', 'session_id', 'user_id', 'event_type', 'timestamp', 'device', 'properties',
     ]);
+  });
+
+  it('has the run-manifest table in the operations database, with every manifest field', () => {
+    const manifests = table('ops', 'manifests');
+    expect(manifests.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => `${c.Name}:${c.Type}`)).toEqual([
+      'dataset:string', 'key:string', 'version_id:string', 'etag:string', 'file_id:string', 'status:string', 'rows_in:bigint', 'rows_valid:bigint',
+      'rows_quarantined:bigint', 'rows_superseded:bigint', 'reasons:map<string,bigint>', 'partitions:array<struct<dt:string,rows:bigint,key:string>>',
+      'quarantine:array<struct<dt:string,rows:bigint,key:string>>', 'content_sha256:string', 'duplicate_of:string', 'bytes:bigint', 'processed_at:string',
+      'duration_ms:bigint', 'error:string',
+    ]);
+    expect(JSON.stringify(manifests.StorageDescriptor.Location)).toContain('/_operations/manifests/');
   });
 
   it('has an enforced Athena engine v3 workgroup with KMS-encrypted results, a scan cutoff and metrics', () => {

@@ -7,6 +7,7 @@ import { addPlatform, type Platform } from '../../lib/platform';
 export interface SynthesizedPlatform extends Platform {
   readonly storageTemplate: Template;
   readonly catalogTemplate: Template;
+  readonly transformTemplate: Template;
 }
 
 /** The feature flags of cdk.json, so that tests build the app exactly as `cdk synth` does. */
@@ -20,6 +21,7 @@ export function synthesizePlatform(stage: string): SynthesizedPlatform {
     ...platform,
     storageTemplate: Template.fromStack(platform.storage),
     catalogTemplate: Template.fromStack(platform.catalog),
+    transformTemplate: Template.fromStack(platform.transform),
   };
 }
 

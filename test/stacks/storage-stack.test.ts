@@ -97,7 +97,7 @@ describe('storage stack', () => {
     const keyId = Object.keys(resourcesOf(t, 'AWS::KMS::Key')).find((id) => id.startsWith('BronzeNotificationsKey'))!;
     expect(queue.Properties).toMatchObject({
       KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
-      VisibilityTimeout: 900,
+      VisibilityTimeout: 1800,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 3 },
     });
     expect(queues[dlqId].Properties).toMatchObject({ KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] }, MessageRetentionPeriod: 1209600 });
