@@ -14,7 +14,7 @@ function cdkSynth(args: string[]) {
 }
 
 describe('cdk synth (CLI)', () => {
-  it('writes the storage and catalog templates of the dev stage with no credentials', () => {
+  it('writes the storage, catalog and transform templates of the dev stage with no credentials', () => {
     const out = mkdtempSync(join(tmpdir(), 'synth-'));
     const result = cdkSynth(['-o', out]);
     expect(result.status).toBe(0);
@@ -22,6 +22,7 @@ describe('cdk synth (CLI)', () => {
     expect(Object.keys(manifest.artifacts).filter((k) => manifest.artifacts[k].type === 'aws:cloudformation:stack').sort()).toEqual([
       'medallion-dev-catalog',
       'medallion-dev-storage',
+      'medallion-dev-transform',
     ]);
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import type { DatasetContract } from '../shared/contracts';
-import { contentMarkerKey, manifestKey, type PartitionWritten, type RunManifest } from '../shared/manifest';
+import { MANIFEST_COLUMNS, contentMarkerKey, manifestKey, type PartitionWritten, type RunManifest } from '../shared/manifest';
 import { removeWorkDir, transformFile, type EngineResult } from './engine';
 import { materialize, UnreadableFileError, type SourceFile } from './source-file';
 import type { PiiPads } from './sql';
@@ -114,7 +114,9 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
     error: null,
   };
   const finish = async (fields: Partial<RunManifest> & Pick<RunManifest, 'status'>): Promise<RunManifest> => {
-    const manifest: RunManifest = { ...base, ...fields, processed_at: now().toISOString(), duration_ms: Date.now() - started };
+    const full: RunManifest = { ...base, ...fields, processed_at: now().toISOString(), duration_ms: Date.now() - started };
+    // Exactly the columns of the Glue table, in its order.
+    const manifest = Object.fromEntries(MANIFEST_COLUMNS.map(([column]) => [column, full[column]])) as unknown as RunManifest;
     await putJson(s3, settings.operationsBucket, manifestKey(fileId), manifest);
     return manifest;
   };

@@ -36,7 +36,7 @@ export async function startE2E(): Promise<E2E> {
     async ingest(files) {
       const refs = [];
       for (const [key, body] of Object.entries(files)) {
-        const out = await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.bronze, Key: key, Body: body }));
+        const out = await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.bronze, Key: key, Body: Buffer.from(body), ContentLength: Buffer.byteLength(body) }));
         refs.push({ bucket: platform.buckets.bronze, key, eTag: out.ETag!.replace(/"/g, '') });
       }
       return processUntilDone(platform, handler, refs, { timeoutMs: 60_000 });

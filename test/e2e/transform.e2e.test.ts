@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { manifestKey } from '../../lambdas/shared/manifest';
+import { MANIFEST_COLUMNS, manifestKey } from '../../lambdas/shared/manifest';
 import { fileIdOf } from '../../lambdas/transform/process-object';
 import { pumpOnce } from '../../local/sqs-pump';
 import { startE2E, type E2E } from './harness';
@@ -51,6 +51,8 @@ describe('bronze → silver through the emulator', () => {
   it('pays: CSV with decimals', async () => {
     const [m] = await e2e.ingest({ 'pays/2020-11-01.csv': 'pay_date,total,user_id,value_prop\n2020-11-01,7.04,35994,link_cobro\n2020-11-01,10,1,point\n' });
     expect(summary(m)).toEqual({ status: 'ingested', rows_in: 2, rows_valid: 2, rows_quarantined: 0, reasons: {} });
+    // The manifest has exactly the columns of the Glue table over it, in order.
+    expect(Object.keys(JSON.parse(await e2e.text(silver(), manifestKey(m.file_id))))).toEqual(MANIFEST_COLUMNS.map(([name]) => name));
     expect(await e2e.parquet(m.partitions[0].key, 'SELECT total::VARCHAR AS total, user_id FROM t')).toEqual([
       { total: '7.04', user_id: '35994' },
       { total: '10.00', user_id: '1' },
@@ -223,7 +225,7 @@ describe('bronze → silver through the emulator', () => {
     );
     expect(await pumpOnce(e2e.platform, e2e.handler)).toEqual({ received: 1, failed: 1 });
     await e2e.platform.s3.send(new CreateBucketCommand({ Bucket: late }));
-    await e2e.platform.s3.send(new PutObjectCommand({ Bucket: late, Key: ref.key, Body: lines(print('2020-11-11', 1, 'point', 0)) }));
+    await e2e.platform.s3.send(new PutObjectCommand({ Bucket: late, Key: ref.key, Body: Buffer.from(lines(print('2020-11-11', 1, 'point', 0))) }));
     expect(await pumpOnce(e2e.platform, e2e.handler)).toEqual({ received: 1, failed: 0 });
     const manifest = JSON.parse(await e2e.text(silver(), manifestKey(fileIdOf({ bucket: late, key: ref.key }))));
     expect(summary(manifest)).toEqual({ status: 'ingested', rows_in: 1, rows_valid: 1, rows_quarantined: 0, reasons: {} });
