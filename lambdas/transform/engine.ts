@@ -161,9 +161,14 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
     await connection.run(`SET TimeZone = 'UTC'`);
     try {
       await connection.run(readSourceSql(contract, input.textPath));
+      await connection.run(checkSql(contract, input.projectionStartDate));
     } catch (e) {
-      throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${(e as Error).message.split('\n')[0]}`);
+      // The reader rejecting the file as a whole is bad data; anything else is ours to retry.
+      const message = (e as Error).message;
+      if (!/^(Invalid Input|IO|Conversion) Error/.test(message)) throw e;
+      throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${message.split('\n')[0]}`);
     }
+    // CSV records the reader could not split land in its rejects table while `checked` is built.
     const csv = contract.format === 'csv';
     if (csv) {
       const rejectCases = Object.entries(CSV_REJECT_REASONS).map(([type, reason]) => `WHEN ${sqlString(type)} THEN ${sqlString(reason)}`).join(' ');
@@ -173,13 +178,18 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
           arg_min(error_message, byte_position) AS detail
         FROM csv_rejects GROUP BY line`);
     }
-    await connection.run(checkSql(contract, input.projectionStartDate));
-    await connection.run(`CREATE OR REPLACE TEMP TABLE silver_rows AS ${silverSelectSql(contract, input.lineage, input.pii)}`);
 
     const parsed = await scalar(connection, 'SELECT count(*) FROM checked');
     const rejected = csv ? await scalar(connection, 'SELECT count(*) FROM rejected') : 0;
     const invalid = await scalar(connection, 'SELECT count(*) FROM checked WHERE len(_reasons) > 0');
-    const written = await scalar(connection, 'SELECT count(*) FROM silver_rows');
+    const silverSql = silverSelectSql(contract, input.lineage, input.pii);
+    // Without a primary key nothing is superseded, and the counts come from `checked` without a second pass.
+    const silverCounts = new Map(
+      (await rows(connection, contract.primaryKey.length ? `SELECT dt, count(*) FROM (${silverSql}) GROUP BY dt` : 'SELECT dt, count(*) FROM checked WHERE len(_reasons) = 0 GROUP BY dt')).map(
+        ([dt, n]) => [String(dt), Number(n)],
+      ),
+    );
+    const written = [...silverCounts.values()].reduce((a, b) => a + b, 0);
     const reasons: Record<string, number> = {};
     const reasonRows = await rows(
       connection,
@@ -188,7 +198,7 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
     for (const [reason, count] of reasonRows) reasons[String(reason)] = Number(count);
 
     if (written > 0) {
-      await connection.run(`COPY silver_rows TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE)`);
+      await connection.run(`COPY (${silverSql}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE)`);
     }
     const quarantineCounts = new Map<string, number>();
     if (invalid + rejected > 0) {
@@ -207,7 +217,6 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
           ) TO ${sqlString(join(dir, 'part_0.json'))} (FORMAT json)`);
       }
     }
-    const silverCounts = new Map((await rows(connection, 'SELECT dt, count(*) FROM silver_rows GROUP BY dt')).map(([dt, n]) => [String(dt), Number(n)]));
     return {
       rowsIn: parsed + rejected,
       rowsValid: parsed - invalid,
@@ -218,7 +227,8 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
       quarantine: listPartitions(quarantineDir).map((p) => ({ ...p, rows: quarantineCounts.get(p.dt) ?? 0 })),
     };
   } finally {
-    for (const table of ['src', 'checked', 'silver_rows', 'rejected', 'quarantined', 'csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
+    await connection.run('DROP VIEW IF EXISTS src');
+    for (const table of ['checked', 'rejected', 'quarantined', 'csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
     connection.closeSync();
   }
 }

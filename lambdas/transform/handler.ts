@@ -37,7 +37,10 @@ function dependencies(): TransformDeps {
 
 async function processRecord(record: SQSRecord): Promise<void> {
   for (const ref of objectsOf(record.body)) {
-    const manifest = await processObject(ref, dependencies());
+    const manifest = await processObject(ref, dependencies()).catch((e: Error) => {
+      logger.error('processing failed; the message will be retried', { key: ref.key, bucket: ref.bucket, error: e });
+      throw e;
+    });
     logger.info('processed', { ...manifest, reasons: manifest.reasons });
     metrics.addDimensions({ dataset: manifest.dataset ?? 'none' });
     metrics.addMetric(`files_${manifest.status}`, MetricUnit.Count, 1);

@@ -32,7 +32,7 @@ export function readSourceSql(contract: DatasetContract, path: string): string {
     const columns = contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: 'VARCHAR'`).join(', ');
     const raw = contract.properties.map((p) => `${sqlIdent(p.sourcePath[0])} AS ${rawColumn(p)}`).join(', ');
     const record = contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: ${sqlIdent(p.sourcePath[0])}`).join(', ');
-    return `CREATE OR REPLACE TEMP TABLE src AS
+    return `CREATE OR REPLACE TEMP VIEW src AS
 SELECT row_number() OVER () + 1 AS _line, to_json({${record}})::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
 FROM read_csv(${sqlString(path)}, columns = {${columns}}, header = true, auto_detect = false,
   delim = ${sqlString(csv.delimiter)}, quote = ${sqlString(csv.quote)}, escape = ${sqlString(csv.escape)},
@@ -47,23 +47,22 @@ FROM read_csv(${sqlString(path)}, columns = {${columns}}, header = true, auto_de
     FROM read_csv(${sqlString(path)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
       delim = ${LINE_READER_DELIMITER}, quote = '', escape = '', max_line_size = ${MAX_LINE_BYTES})
   ) WHERE trim(line, ' ' || chr(9) || chr(13)) <> ''`;
-  const raw = contract.properties
-    .map((p) =>
-      p.type.logicalType === 'object'
-        ? `json_extract(_json, ${sqlString(jsonPath(p.sourcePath))})::VARCHAR AS ${rawColumn(p)}`
-        : `json_extract_string(_json, ${sqlString(jsonPath(p.sourcePath))}) AS ${rawColumn(p)}`,
-    )
-    .join(',\n  ');
-  return `CREATE OR REPLACE TEMP TABLE src AS
-WITH lines AS (${lines}),
-parsed AS (
-  SELECT _line, _raw,
-    CASE WHEN NOT json_valid(_raw) THEN 'invalid JSON'
-         WHEN json_type(_raw::JSON) <> 'OBJECT' THEN 'not a JSON object' END AS _parse_error
-  FROM lines
-)
+  // One JSON parse per line extracts every path (objects come back as their JSON text); lines that are
+  // not valid JSON objects are never parsed further.
+  const paths = contract.properties.map((p) => sqlString(jsonPath(p.sourcePath))).join(', ');
+  const raw = contract.properties.map((p, i) => `_values[${i + 1}] AS ${rawColumn(p)}`).join(', ');
+  return `CREATE OR REPLACE TEMP VIEW src AS
 SELECT _line, _raw, _parse_error, ${raw}
-FROM (SELECT *, CASE WHEN _parse_error IS NULL THEN _raw::JSON END AS _json FROM parsed)`;
+FROM (
+  SELECT _line, _raw, _parse_error,
+    CASE WHEN _parse_error IS NULL THEN json_extract_string(_raw, [${paths}]) END AS _values
+  FROM (
+    SELECT _line, _raw,
+      CASE WHEN NOT json_valid(_raw) THEN 'invalid JSON'
+           WHEN NOT starts_with(ltrim(_raw), '{') THEN 'not a JSON object' END AS _parse_error
+    FROM (${lines})
+  )
+)`;
 }
 
 const INTEGER_TEXT = String.raw`^\s*[-+]?[0-9]+\s*$`;
@@ -115,9 +114,8 @@ function literalFor(p: ContractProperty, value: number | string): string {
  * values, then accepted values, ranges, lengths and patterns from the contract. Rows whose record could
  * not be parsed get no column reasons (the parse error says it all).
  */
-export function reasonExpression(p: ContractProperty): string {
+export function reasonExpression(p: ContractProperty, v: string = typedExpression(p)): string {
   const r = rawColumn(p);
-  const v = typedExpression(p);
   const label = (text: string) => sqlString(`${p.name}: ${text}`);
   const branches: string[] = [];
   branches.push(`WHEN ${r} IS NULL OR trim(${r}) = '' THEN ${p.required ? label('missing required value') : 'NULL'}`);
@@ -137,27 +135,25 @@ export function reasonExpression(p: ContractProperty): string {
   return `CASE WHEN _parse_error IS NOT NULL THEN NULL ${branches.join(' ')} END`;
 }
 
-/** Date (YYYY-MM-DD text) of the event-time value, in UTC. */
-export function eventDateExpression(contract: DatasetContract): string {
-  const p = contract.properties.find((x) => x.name === contract.eventTimeColumn)!;
-  return `strftime(${typedExpression(p)}, '%Y-%m-%d')`;
-}
-
 /**
  * SQL creating `checked` from `src`: every typed value, the list of reasons of each row (empty = valid)
  * and the row's partition date (the event date, `unknown` when it cannot be read).
  */
 export function checkSql(contract: DatasetContract, projectionStartDate: string): string {
   const typed = contract.properties.map((p) => `${typedExpression(p)} AS ${typedColumn(p)}`);
-  const reasons = contract.properties.map(reasonExpression);
-  const eventDate = eventDateExpression(contract);
+  const reasons = contract.properties.map((p) => reasonExpression(p, typedColumn(p)));
+  const event = typedColumn(contract.properties.find((x) => x.name === contract.eventTimeColumn)!);
+  const eventDate = `strftime(${event}, '%Y-%m-%d')`;
   const early = `CASE WHEN ${eventDate} < ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
+  // Typed values are computed once; the original record is kept only for rows going to quarantine.
   return `CREATE OR REPLACE TEMP TABLE checked AS
-SELECT _line, _raw,
-  list_filter([_parse_error, ${[...reasons, early].join(',\n    ')}], x -> x IS NOT NULL) AS _reasons,
-  coalesce(${eventDate}, 'unknown') AS dt,
-  ${typed.join(',\n  ')}
-FROM src`;
+SELECT _line, CASE WHEN len(_reasons) > 0 THEN _raw END AS _raw, _reasons, dt, ${contract.properties.map(typedColumn).join(', ')}
+FROM (
+  SELECT *,
+    list_filter([_parse_error, ${[...reasons, early].join(',\n      ')}], x -> x IS NOT NULL) AS _reasons,
+    coalesce(${eventDate}, 'unknown') AS dt
+  FROM (SELECT _line, _raw, _parse_error, ${contract.properties.map(rawColumn).join(', ')}, ${typed.join(', ')} FROM src)
+)`;
 }
 
 export interface LineageValues {

@@ -1,0 +1,51 @@
+/**
+ * One benchmark measurement in its own process, so that peak RSS belongs to it alone:
+ *   tsx bench/child.ts transform <file> <outDir>   the platform's transform (materialize + engine)
+ *   tsx bench/child.ts duckdb <file> <outDir>      bare DuckDB: read the NDJSON with its schema, COPY to partitioned zstd Parquet
+ * Prints one JSON line: {seconds, rows, maxRssMb}.
+ */
+import { createReadStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadContracts } from '../lambdas/shared/contracts';
+import { transformFile } from '../lambdas/transform/engine';
+import { materialize } from '../lambdas/transform/source-file';
+
+async function main(): Promise<void> {
+  const [mode, file, outDir] = process.argv.slice(2);
+  mkdirSync(outDir, { recursive: true });
+  const started = process.hrtime.bigint();
+  let rows: number;
+  if (mode === 'transform') {
+    const contract = loadContracts().find((c) => c.name === 'prints')!;
+    const source = await materialize(createReadStream(file), file, join(outDir, 'source.txt'));
+    const result = await transformFile({
+      contract,
+      textPath: source.path,
+      lineage: { sourceKey: 'prints/bench.json', sourceVersion: 'v1', fileId: 'bench', ingestedAt: '2020-12-01T00:00:00Z' },
+      outDir: join(outDir, 'out'),
+      projectionStartDate: '2000-01-01',
+    });
+    if (result.rowsQuarantined !== 0) throw new Error(`unexpected quarantine: ${JSON.stringify(result.reasons)}`);
+    rows = result.rowsIn;
+  } else if (mode === 'duckdb') {
+    const db = await DuckDBInstance.create(':memory:', { temp_directory: join(outDir, 'spill') });
+    const c = await db.connect();
+    await c.run(`COPY (
+        SELECT day, user_id, event_data.value_prop AS value_prop, event_data.position AS position, day::VARCHAR AS dt
+        FROM read_json('${file}', format = 'newline_delimited',
+          columns = {day: 'DATE', event_data: 'STRUCT(position INTEGER, value_prop VARCHAR)', user_id: 'BIGINT'})
+      ) TO '${join(outDir, 'out')}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), OVERWRITE)`);
+    rows = Number((await c.runAndReadAll(`SELECT count(*) FROM read_parquet('${join(outDir, 'out')}/*/*.parquet')`)).getRows()[0][0]);
+    c.closeSync();
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({ seconds, rows, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+}
+
+main().catch((e: Error) => {
+  console.error(e.stack ?? e.message);
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+/**
+ * npm run bench: the transform against bare DuckDB on the same generated prints files, in the same run.
+ * Sizes come from BENCH_SIZES_MB (default "10,100,1000"). Results go to bench/results.json and stdout.
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const WORK = join(ROOT, '.bench');
+const VALUE_PROPS = ['cellphone_recharge', 'link_cobro', 'point', 'prepaid', 'send_money', 'transport', 'credits_consumer', 'virtual_card'];
+
+/** Writes clean prints NDJSON of about `mb` megabytes over 28 days (deterministic). */
+async function printsFile(mb: number): Promise<string> {
+  const path = join(WORK, `prints-${mb}mb.json`);
+  if (existsSync(path)) return path;
+  mkdirSync(WORK, { recursive: true });
+  const out = createWriteStream(path);
+  const target = mb * 1024 * 1024;
+  let written = 0;
+  let i = 0;
+  while (written < target) {
+    const lines: string[] = [];
+    for (let j = 0; j < 10_000; j++, i++) {
+      const day = `2020-11-${String(1 + (i % 28)).padStart(2, '0')}`;
+      lines.push(`{"day":"${day}","event_data":{"position":${i % 4},"value_prop":"${VALUE_PROPS[(i * 7) % 8]}"},"user_id":${(i * 2654435761) % 1_000_000}}`);
+    }
+    const chunk = `${lines.join('\n')}\n`;
+    written += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+  return path;
+}
+
+interface Measure {
+  seconds: number;
+  rows: number;
+  maxRssMb: number;
+}
+
+function measure(mode: string, file: string): Measure {
+  const outDir = join(WORK, `out-${mode}`);
+  rmSync(outDir, { recursive: true, force: true });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'child.ts'), mode, file, outDir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  rmSync(outDir, { recursive: true, force: true });
+  if (result.status !== 0) throw new Error(`${mode} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as Measure;
+}
+
+async function main(): Promise<void> {
+  const sizes = (process.env.BENCH_SIZES_MB ?? '10,100,1000').split(',').map(Number);
+  const results = [];
+  for (const mb of sizes) {
+    const file = await printsFile(mb);
+    const bytes = statSync(file).size;
+    const duckdb = measure('duckdb', file);
+    const transform = measure('transform', file);
+    if (transform.rows !== duckdb.rows) throw new Error(`row counts differ: transform ${transform.rows}, duckdb ${duckdb.rows}`);
+    const row = {
+      input_mb: Math.round(bytes / 1024 / 1024),
+      rows: transform.rows,
+      transform_s: +transform.seconds.toFixed(2),
+      transform_rows_per_s: Math.round(transform.rows / transform.seconds),
+      transform_mb_per_s: +(bytes / 1024 / 1024 / transform.seconds).toFixed(1),
+      transform_peak_rss_mb: transform.maxRssMb,
+      duckdb_s: +duckdb.seconds.toFixed(2),
+      duckdb_mb_per_s: +(bytes / 1024 / 1024 / duckdb.seconds).toFixed(1),
+      duckdb_peak_rss_mb: duckdb.maxRssMb,
+      throughput_ratio: +(duckdb.seconds / transform.seconds).toFixed(2),
+    };
+    results.push(row);
+    console.log(JSON.stringify(row));
+  }
+  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ machine: `${process.arch}, node ${process.version}`, results }, null, 2)}\n`);
+  console.log('\n| input | rows | transform | rows/s | MB/s | peak RSS | bare DuckDB | ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    console.log(`| ${r.input_mb} MB | ${r.rows} | ${r.transform_s} s | ${r.transform_rows_per_s} | ${r.transform_mb_per_s} | ${r.transform_peak_rss_mb} MB | ${r.duckdb_s} s (${r.duckdb_peak_rss_mb} MB) | ${r.throughput_ratio} |`);
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});
