@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     if (result.rowsQuarantined !== 0) throw new Error(`unexpected quarantine: ${JSON.stringify(result.reasons)}`);
     rows = result.rowsIn;
   } else if (mode === 'duckdb') {
-    const db = await DuckDBInstance.create(':memory:', { temp_directory: join(outDir, 'spill') });
+    const db = await DuckDBInstance.create(':memory:', { temp_directory: join(outDir, 'spill'), memory_limit: process.env.DUCKDB_MEMORY_LIMIT! });
     const c = await db.connect();
     await c.run(`COPY (
         SELECT day, user_id, event_data.value_prop AS value_prop, event_data.position AS position, day::VARCHAR AS dt

@@ -1,6 +1,7 @@
 /**
  * npm run bench: the transform against bare DuckDB on the same generated prints files, in the same run.
- * Sizes come from BENCH_SIZES_MB (default "10,100,1000"). Results go to bench/results.json and stdout.
+ * Sizes come from BENCH_SIZES_MB (default "10,100,1000"); DUCKDB_MEMORY_LIMIT (default 1GB) applies to
+ * both sides. Results go to bench/results.json and stdout.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,8 @@ function measure(mode: string, file: string): Measure {
   const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'child.ts'), mode, file, outDir], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env },
+    // Both sides get the same DuckDB memory limit (spilling to disk past it), 1 GB unless set.
+    env: { ...process.env, DUCKDB_MEMORY_LIMIT: process.env.DUCKDB_MEMORY_LIMIT ?? '1GB' },
     maxBuffer: 16 * 1024 * 1024,
   });
   rmSync(outDir, { recursive: true, force: true });

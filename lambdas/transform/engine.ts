@@ -41,12 +41,16 @@ export interface EngineResult {
 
 let instance: Promise<DuckDBInstance> | undefined;
 
-/** One DuckDB instance per process (Lambda container), sized from the function's memory when known. */
+/**
+ * One DuckDB instance per process (Lambda container). Its memory limit is `DUCKDB_MEMORY_LIMIT` when set,
+ * else 60% of the Lambda's memory; past it DuckDB spills to /tmp instead of failing.
+ */
 function duckdb(): Promise<DuckDBInstance> {
   if (!instance) {
     const lambdaMemoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0);
     const options: Record<string, string> = { temp_directory: join(process.env.TMPDIR ?? '/tmp', 'duckdb-spill') };
-    if (lambdaMemoryMb > 0) options.memory_limit = `${Math.floor(lambdaMemoryMb * 0.6)}MB`;
+    if (process.env.DUCKDB_MEMORY_LIMIT) options.memory_limit = process.env.DUCKDB_MEMORY_LIMIT;
+    else if (lambdaMemoryMb > 0) options.memory_limit = `${Math.floor(lambdaMemoryMb * 0.6)}MB`;
     instance = DuckDBInstance.create(':memory:', options);
   }
   return instance;

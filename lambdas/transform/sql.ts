@@ -19,7 +19,8 @@ export const typedColumn = (p: ContractProperty): string => sqlIdent(`t_${p.name
 
 /** Field separator for reading NDJSON as whole lines: four control bytes no text line contains. */
 const LINE_READER_DELIMITER = "chr(30) || chr(31) || chr(30) || chr(31)";
-const MAX_LINE_BYTES = 64 * 1024 * 1024;
+// DuckDB reads in buffers of 16 lines of this size: 8 MB lines keep a buffer at 128 MB.
+const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
 function jsonPath(segments: readonly string[]): string {
   return `$.${segments.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('.')}`;
