@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetContract } from '../shared/contracts';
 import { UnreadableFileError } from './source-file';
-import { checkSql, readSourceSql, silverSelectSql, sqlString, type LineageValues, type PiiPads } from './sql';
+import { checkSql, readSourceSql, silverSelectSql, sqlString, type JsonReader, type LineageValues, type PiiPads } from './sql';
 
 export interface EngineInput {
   readonly contract: DatasetContract;
@@ -163,14 +163,30 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
   mkdirSync(input.outDir, { recursive: true });
   try {
     await connection.run(`SET TimeZone = 'UTC'`);
-    try {
-      await connection.run(readSourceSql(contract, input.textPath));
-      await connection.run(checkSql(contract, input.projectionStartDate));
-    } catch (e) {
-      // The reader rejecting the file as a whole is bad data; anything else is ours to retry.
-      const message = (e as Error).message;
-      if (!/^(Invalid Input|IO|Conversion) Error/.test(message)) throw e;
-      throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${message.split('\n')[0]}`);
+    const build = async (reader: JsonReader) => {
+      try {
+        await connection.run(readSourceSql(contract, input.textPath, reader));
+        await connection.run(checkSql(contract, input.projectionStartDate));
+      } catch (e) {
+        // The reader rejecting the file as a whole is bad data; anything else is ours to retry.
+        const message = (e as Error).message;
+        if (!/^(Invalid Input|IO|Conversion) Error/.test(message)) throw e;
+        throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${message.split('\n')[0]}`);
+      }
+    };
+    if (contract.format === 'csv') {
+      await build('lines');
+    } else {
+      // Clean files take the fast schema reader; a file with any bad line or row is read again line by
+      // line, so that every quarantined row keeps its exact original text and line number.
+      let clean = false;
+      try {
+        await build('schema');
+        clean = (await scalar(connection, 'SELECT count(*) FROM checked WHERE len(_reasons) > 0')) === 0;
+      } catch (e) {
+        if (!(e instanceof UnreadableFileError)) throw e;
+      }
+      if (!clean) await build('lines');
     }
     // CSV records the reader could not split land in its rejects table while `checked` is built.
     const csv = contract.format === 'csv';

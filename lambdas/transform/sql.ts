@@ -26,20 +26,56 @@ function jsonPath(segments: readonly string[]): string {
   return `$.${segments.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('.')}`;
 }
 
-/** SQL creating `src(_line, _raw, _parse_error, r_<property>…)` from a local file. */
-export function readSourceSql(contract: DatasetContract, path: string): string {
+/**
+ * How JSON sources are read. `schema`: DuckDB's JSON reader with the contract's shape (every leaf as
+ * text), one fast pass, but a single malformed line fails the whole read. `lines`: one line at a time, so
+ * that a malformed line is just a quarantined row and every rejected row keeps its exact original text.
+ */
+export type JsonReader = 'schema' | 'lines';
+
+interface ShapeNode {
+  [field: string]: ShapeNode | ContractProperty;
+}
+
+/** DuckDB `columns` type of a source field tree: leaves are VARCHAR (objects kept as JSON), nodes STRUCTs. */
+function shapeType(node: ShapeNode | ContractProperty): string {
+  if ('type' in node && 'sourcePath' in node) return (node as ContractProperty).type.logicalType === 'object' ? 'JSON' : 'VARCHAR';
+  return `STRUCT(${Object.entries(node as ShapeNode).map(([k, v]) => `${sqlIdent(k)} ${shapeType(v)}`).join(', ')})`;
+}
+
+function schemaReaderSql(contract: DatasetContract, path: string): string {
+  const tree: ShapeNode = {};
+  for (const p of contract.properties) {
+    let node = tree;
+    p.sourcePath.forEach((segment, i) => {
+      if (i === p.sourcePath.length - 1) node[segment] = p;
+      else node = (node[segment] ??= {}) as ShapeNode;
+    });
+  }
+  const columns = Object.entries(tree).map(([k, v]) => `${sqlString(k)}: ${sqlString(shapeType(v))}`).join(', ');
+  const raw = contract.properties.map((p) => `${p.sourcePath.map(sqlIdent).join('.')}::VARCHAR AS ${rawColumn(p)}`).join(', ');
+  const format = contract.format === 'json-array' ? 'array' : 'newline_delimited';
+  // Row order matters only to let the last row of a primary key win; numbering rows serialises the scan.
+  const line = contract.primaryKey.length ? 'row_number() OVER ()' : 'NULL::BIGINT';
+  return `CREATE OR REPLACE TEMP VIEW src AS
+SELECT ${line} AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
+FROM read_json(${sqlString(path)}, format = ${sqlString(format)}, columns = {${columns}}, maximum_object_size = ${MAX_LINE_BYTES})`;
+}
+
+/** SQL creating the view `src(_line, _raw, _parse_error, r_<property>…)` over a local file. */
+export function readSourceSql(contract: DatasetContract, path: string, reader: JsonReader = 'lines'): string {
   if (contract.format === 'csv') {
     const csv = contract.csv!;
     const columns = contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: 'VARCHAR'`).join(', ');
     const raw = contract.properties.map((p) => `${sqlIdent(p.sourcePath[0])} AS ${rawColumn(p)}`).join(', ');
-    const record = contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: ${sqlIdent(p.sourcePath[0])}`).join(', ');
     return `CREATE OR REPLACE TEMP VIEW src AS
-SELECT row_number() OVER () + 1 AS _line, to_json({${record}})::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
+SELECT row_number() OVER () + 1 AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
 FROM read_csv(${sqlString(path)}, columns = {${columns}}, header = true, auto_detect = false,
   delim = ${sqlString(csv.delimiter)}, quote = ${sqlString(csv.quote)}, escape = ${sqlString(csv.escape)},
   max_line_size = ${MAX_LINE_BYTES}, ignore_errors = true, store_rejects = true,
   rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`;
   }
+  if (reader === 'schema') return schemaReaderSql(contract, path);
   const lines =
     contract.format === 'json-array'
       ? `SELECT row_number() OVER () AS _line, json::VARCHAR AS _raw FROM read_json_objects(${sqlString(path)}, format = 'array')`
@@ -146,9 +182,12 @@ export function checkSql(contract: DatasetContract, projectionStartDate: string)
   const event = typedColumn(contract.properties.find((x) => x.name === contract.eventTimeColumn)!);
   const eventDate = `strftime(${event}, '%Y-%m-%d')`;
   const early = `CASE WHEN ${eventDate} < ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
+  // A CSV record is kept as a JSON object of its fields; a JSON record as its original line.
+  const record =
+    contract.format === 'csv' ? `to_json({${contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: ${rawColumn(p)}`).join(', ')}})::VARCHAR` : '_raw';
   // Typed values are computed once; the original record is kept only for rows going to quarantine.
   return `CREATE OR REPLACE TEMP TABLE checked AS
-SELECT _line, CASE WHEN len(_reasons) > 0 THEN _raw END AS _raw, _reasons, dt, ${contract.properties.map(typedColumn).join(', ')}
+SELECT _line, CASE WHEN len(_reasons) > 0 THEN ${record} END AS _raw, _reasons, dt, ${contract.properties.map(typedColumn).join(', ')}
 FROM (
   SELECT *,
     list_filter([_parse_error, ${[...reasons, early].join(',\n      ')}], x -> x IS NOT NULL) AS _reasons,
