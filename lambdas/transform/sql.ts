@@ -180,8 +180,11 @@ export function checkSql(contract: DatasetContract, projectionStartDate: string)
   const typed = contract.properties.map((p) => `${typedExpression(p)} AS ${typedColumn(p)}`);
   const reasons = contract.properties.map((p) => reasonExpression(p, typedColumn(p)));
   const event = typedColumn(contract.properties.find((x) => x.name === contract.eventTimeColumn)!);
-  const eventDate = `strftime(${event}, '%Y-%m-%d')`;
-  const early = `CASE WHEN ${eventDate} < ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
+  const eventDay = `CAST(${event} AS DATE)`;
+  const eventDate = `CAST(${eventDay} AS VARCHAR)`;
+  const early = `CASE WHEN ${eventDay} < DATE ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
+  // Most rows are valid: the list of reasons is only built for a row with at least one.
+  const all = ['_parse_error', ...reasons, early].join(',\n      ');
   // A CSV record is kept as a JSON object of its fields; a JSON record as its original line.
   const record =
     contract.format === 'csv' ? `to_json({${contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: ${rawColumn(p)}`).join(', ')}})::VARCHAR` : '_raw';
@@ -190,7 +193,7 @@ export function checkSql(contract: DatasetContract, projectionStartDate: string)
 SELECT _line, CASE WHEN len(_reasons) > 0 THEN ${record} END AS _raw, _reasons, dt, ${contract.properties.map(typedColumn).join(', ')}
 FROM (
   SELECT *,
-    list_filter([_parse_error, ${[...reasons, early].join(',\n      ')}], x -> x IS NOT NULL) AS _reasons,
+    CASE WHEN coalesce(${all}) IS NULL THEN []::VARCHAR[] ELSE list_filter([${all}], x -> x IS NOT NULL) END AS _reasons,
     coalesce(${eventDate}, 'unknown') AS dt
   FROM (SELECT _line, _raw, _parse_error, ${contract.properties.map(rawColumn).join(', ')}, ${typed.join(', ')} FROM src)
 )`;
