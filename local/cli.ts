@@ -26,7 +26,8 @@ function summary(report: RunReport, outDir: string): string {
     `files: ${report.files.length} (${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ')})`,
     `rows: ${sum('rows_in')} in, ${sum('rows_valid')} valid, ${sum('rows_quarantined')} quarantined`,
     ...report.files.filter((f) => f.status !== 'ingested').map((f) => `  ${f.status}: ${f.key}${f.error ? ` — ${f.error}` : f.duplicate_of ? ` — same bytes as ${f.duplicate_of}` : ''}`),
-    `outputs: ${join(outDir, 'silver')}, ${join(outDir, 'quarantine')}, ${join(outDir, 'report.json')}`,
+    ...report.gold.map((g) => `gold ${g.dataset}: ${g.rows} rows`),
+    `outputs: ${join(outDir, 'silver')}, ${join(outDir, 'quarantine')}, ${join(outDir, 'gold')}, ${join(outDir, 'report.json')}`,
   ].join('\n');
 }
 
@@ -37,6 +38,7 @@ async function runCommand(inputDir: string, opts: { out: string; endpoint?: stri
     let last = -1;
     const report = await runBatch(platform, resolve(inputDir), {
       outDir,
+      asOf: opts.asOf,
       onProgress: (done, total) => {
         if (done !== last) process.stderr.write(`\rtransform: ${done}/${total} files`);
         last = done;

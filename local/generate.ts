@@ -98,7 +98,7 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
       else if (roll < 0.02) await prints.line(JSON.stringify({ ...print, user_id: `u${user}` }));
       else if (roll < 0.025) await prints.line(JSON.stringify({ day, event_data: { position: 1 }, user_id: user }));
       else await prints.line(JSON.stringify(print));
-      if (rand() < 0.1) await taps.line(JSON.stringify({ day, event_data: { position: print.event_data.position, value_prop: vp }, user_id: user }));
+      if (i === 0 || rand() < 0.1) await taps.line(JSON.stringify({ day, event_data: { position: print.event_data.position, value_prop: vp }, user_id: user }));
       if (i === 0 || rand() < 0.03) {
         const total = (rand() * 200).toFixed(2);
         const payRoll = dirty ? rand() : 1;

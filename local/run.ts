@@ -1,8 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse } from 'aws-lambda';
-import type { RunManifest } from '../lambdas/shared/manifest';
+import { loadContracts } from '../lambdas/shared/contracts';
+import { OPERATIONS_PREFIX, type RunManifest } from '../lambdas/shared/manifest';
+import { glueDatabaseName } from '../lib/naming';
+import { buildGold, type GoldOutput } from './gold';
 import { processUntilDone, uploadDirectory } from './ingest';
 import type { LocalPlatform } from './platform';
 import type { SqsHandler } from './sqs-pump';
@@ -22,7 +26,7 @@ export interface FileReport {
 
 export interface RunReport {
   readonly files: FileReport[];
-  readonly gold: unknown[];
+  readonly gold: { dataset: GoldOutput['dataset']; rows: number; path: string }[];
   readonly orchestration: unknown[];
   readonly quality: unknown[];
 }
@@ -54,6 +58,8 @@ async function download(platform: LocalPlatform, bucket: string, prefix: string,
 
 export interface RunOptions {
   readonly outDir: string;
+  /** As-of date of the Gold build (YYYY-MM-DD); default: the latest print day. */
+  readonly asOf?: string;
   readonly timeoutMs?: number;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -69,6 +75,16 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
   mkdirSync(options.outDir, { recursive: true });
   await download(platform, platform.buckets.silver, '', join(options.outDir, 'silver'), (key) => key.startsWith('_operations/'));
   await download(platform, platform.buckets.quarantine, '', join(options.outDir, 'quarantine'), () => false);
+  const manifestsDir = mkdtempSync(join(tmpdir(), 'medallion-manifests-'));
+  await download(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, manifestsDir, () => false);
+  const gold = await buildGold({
+    contracts: loadContracts(),
+    silverDir: join(options.outDir, 'silver'),
+    manifestsDir: join(manifestsDir, OPERATIONS_PREFIX, 'manifests'),
+    databases: { silver: glueDatabaseName(platform.config, 'silver'), gold: glueDatabaseName(platform.config, 'gold'), ops: glueDatabaseName(platform.config, 'ops') },
+    asOf: options.asOf,
+    outDir: join(options.outDir, 'gold'),
+  });
   const report: RunReport = {
     files: manifests
       .map((m) => ({
@@ -84,7 +100,7 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
         duplicate_of: m.duplicate_of,
       }))
       .sort((a, b) => a.key.localeCompare(b.key)),
-    gold: [],
+    gold: gold.map((g) => ({ dataset: g.dataset, rows: g.rows, path: `gold/${g.dataset}.csv` })),
     orchestration: [],
     quality: [],
   };

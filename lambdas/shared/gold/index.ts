@@ -1,0 +1,3 @@
+export * from './datasets';
+export * from './sql-lint';
+export * from './trino-compat';

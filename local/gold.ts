@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { LINEAGE_COLUMNS, PARTITION_COLUMN, type DatasetContract } from '../lambdas/shared/contracts';
+import { GOLD_DATASETS, asOfExpression, goldSqlText, renderGoldSql, trinoCompatSql, type GoldDataset } from '../lambdas/shared/gold';
+import { MANIFEST_COLUMNS } from '../lambdas/shared/manifest';
+import { sqlIdent, sqlString } from '../lambdas/transform/sql';
+
+export interface GoldBuildInput {
+  readonly contracts: readonly DatasetContract[];
+  /** Folder laid out like the silver bucket: `<dataset>/dt=…/*.parquet`. */
+  readonly silverDir: string;
+  /** Folder of run manifests (`*.json`). */
+  readonly manifestsDir: string;
+  /** Database names, as in the Glue catalog of the stage. */
+  readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
+  readonly asOf?: string;
+  /** Where `<dataset>.csv` and `<dataset>.parquet` are written. */
+  readonly outDir: string;
+}
+
+export interface GoldOutput {
+  readonly dataset: GoldDataset;
+  readonly rows: number;
+  readonly path: string;
+}
+
+/** Hive type of a Glue column as DuckDB understands it. */
+function duckdbType(glueType: string): string {
+  const t = glueType.toLowerCase();
+  if (t === 'string' || t.startsWith('varchar')) return 'VARCHAR';
+  if (t === 'int') return 'INTEGER';
+  if (t.startsWith('map<') || t.startsWith('array<')) return 'JSON';
+  return t.toUpperCase();
+}
+
+function parquetFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.parquet')).map((f) => join(dir, f));
+}
+
+/**
+ * Creates the silver tables as views over the exported Parquet (typed empty tables for datasets without
+ * files) and the operations manifests table, under the same database names as the Glue catalog.
+ */
+async function registerSources(c: DuckDBConnection, input: GoldBuildInput): Promise<void> {
+  const { silver, gold, ops } = input.databases;
+  for (const schema of [silver, gold, ops]) await c.run(`CREATE SCHEMA IF NOT EXISTS ${sqlIdent(schema)}`);
+  for (const contract of input.contracts) {
+    const table = `${sqlIdent(silver)}.${sqlIdent(contract.name)}`;
+    const files = parquetFiles(join(input.silverDir, contract.name));
+    if (files.length > 0) {
+      await c.run(
+        `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true, hive_types = {'${PARTITION_COLUMN}': VARCHAR})`,
+      );
+    } else {
+      const columns = [
+        ...contract.properties.map((p) => `${sqlIdent(p.name)} ${p.type.duckdbType}`),
+        ...LINEAGE_COLUMNS.map((l) => `${sqlIdent(l.name)} ${l.duckdbType}`),
+        `${sqlIdent(PARTITION_COLUMN)} VARCHAR`,
+      ];
+      await c.run(`CREATE OR REPLACE TABLE ${table} (${columns.join(', ')})`);
+    }
+  }
+  const manifestColumns = MANIFEST_COLUMNS.map(([name, type]) => `${sqlString(name)}: ${sqlString(duckdbType(type))}`).join(', ');
+  const manifests = existsSync(input.manifestsDir) ? readdirSync(input.manifestsDir).filter((f) => f.endsWith('.json')) : [];
+  if (manifests.length > 0) {
+    await c.run(
+      `CREATE OR REPLACE VIEW ${sqlIdent(ops)}.manifests AS SELECT * FROM read_json(${sqlString(join(input.manifestsDir, '*.json'))}, format = 'newline_delimited', columns = {${manifestColumns}})`,
+    );
+  } else {
+    await c.run(`CREATE OR REPLACE TABLE ${sqlIdent(ops)}.manifests (${MANIFEST_COLUMNS.map(([n, t]) => `${sqlIdent(n)} ${duckdbType(t)}`).join(', ')})`);
+  }
+}
+
+/**
+ * Builds every Gold dataset locally from the very SQL text deployed to Athena, on DuckDB with the Trino
+ * compatibility layer, and writes `<dataset>.csv` and `<dataset>.parquet`.
+ */
+export async function buildGold(input: GoldBuildInput): Promise<GoldOutput[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    for (const statement of trinoCompatSql()) await c.run(statement);
+    await registerSources(c, input);
+    mkdirSync(input.outDir, { recursive: true });
+    const variables = {
+      silver: sqlIdent(input.databases.silver),
+      gold: sqlIdent(input.databases.gold),
+      ops: sqlIdent(input.databases.ops),
+      as_of: asOfExpression(sqlIdent(input.databases.silver), input.asOf),
+    };
+    const outputs: GoldOutput[] = [];
+    for (const dataset of GOLD_DATASETS) {
+      const view = `${variables.gold}.${sqlIdent(dataset)}`;
+      await c.run(`CREATE OR REPLACE VIEW ${view} AS ${renderGoldSql(goldSqlText(dataset), variables)}`);
+      const csv = join(input.outDir, `${dataset}.csv`);
+      await c.run(`COPY (SELECT * FROM ${view} ORDER BY ALL) TO ${sqlString(csv)} (FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')`);
+      await c.run(`COPY (SELECT * FROM ${view} ORDER BY ALL) TO ${sqlString(join(input.outDir, `${dataset}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
+      const rows = Number((await c.runAndReadAll(`SELECT count(*) FROM ${view}`)).getRows()[0][0]);
+      outputs.push({ dataset, rows, path: csv });
+    }
+    return outputs;
+  } finally {
+    c.closeSync();
+  }
+}

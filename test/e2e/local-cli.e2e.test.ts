@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, E2E_ENDPOINT: '' } });
+
+describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
+  const input = mkdtempSync(join(tmpdir(), 'cli-in-'));
+  const out = mkdtempSync(join(tmpdir(), 'cli-out-'));
+
+  it('generate writes the same files for the same seed', () => {
+    const first = cli('generate', input, '--rows', '300', '--seed', '7', '--dirty');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/^wrote 94 files, \d+ rows, under /);
+    const again = mkdtempSync(join(tmpdir(), 'cli-in-'));
+    cli('generate', again, '--rows', '300', '--seed', '7', '--dirty');
+    for (const f of ['prints/2020-11-05.json', 'events/2024-03-03.json', 'pays/2020-11-28.csv', 'taps/2020-11-28.json.gz']) {
+      expect(readFileSync(join(again, f))).toEqual(readFileSync(join(input, f)));
+    }
+  });
+
+  it('run processes every file, accounts for every row, builds Gold and exits 0', () => {
+    const run = cli('run', input, '--out', out, '--as-of', '2020-11-28');
+    expect(run.stderr).not.toMatch(/error:/);
+    expect(run.status).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.files).toHaveLength(94);
+    for (const f of report.files) expect(f.rows_in).toBe(f.rows_valid + f.rows_quarantined);
+    const byStatus = (s: string) => report.files.filter((f: { status: string }) => f.status === s).map((f: { key: string }) => f.key);
+    expect(byStatus('rejected')).toEqual(['clicks/2020-11-01.json']);
+    expect(byStatus('duplicate').length + byStatus('ingested').length).toBe(92);
+    expect(byStatus('quarantined')).toEqual(['taps/2020-11-28.json']);
+    expect(report.files.find((f: { key: string }) => f.key === 'taps/2020-11-28.json.gz').status).toBe('ingested');
+    expect(report.gold.map((g: { dataset: string }) => g.dataset)).toEqual(['value_prop_features', 'user_session_analysis', 'daily_kpis', 'daily_revenue', 'data_quality_history']);
+    for (const g of report.gold) {
+      expect(g.rows).toBeGreaterThan(0);
+      expect(existsSync(join(out, g.path))).toBe(true);
+      expect(existsSync(join(out, g.path.replace(/\.csv$/, '.parquet')))).toBe(true);
+    }
+    expect(report.gold.find((g: { dataset: string }) => g.dataset === 'data_quality_history').rows).toBe(94);
+    expect(readFileSync(join(out, 'gold', 'value_prop_features.csv'), 'utf8').split('\n')[1]).toMatch(/^2020-11-2[2-8],/);
+    expect(existsSync(join(out, 'silver', 'prints'))).toBe(true);
+    expect(existsSync(join(out, 'quarantine', 'prints'))).toBe(true);
+    expect(run.stdout).toContain('files: 94');
+  });
+
+  it('fails with a precise message on a bad option', () => {
+    const bad = cli('run', input, '--as-of', '28/11/2020');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("option '--as-of <date>' argument '28/11/2020' is invalid. expected YYYY-MM-DD, got '28/11/2020'");
+  });
+});
