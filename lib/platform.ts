@@ -4,6 +4,7 @@ import { loadContracts } from '../lambdas/shared/contracts';
 import { CatalogStack } from './catalog/catalog-stack';
 import { stageConfig, type StageConfig } from './config/stage-config';
 import { applyNagSuppressions } from './nag-suppressions';
+import { GoldStack } from './gold/gold-stack';
 import { StorageStack } from './storage/storage-stack';
 import { TransformStack } from './transform/transform-stack';
 
@@ -23,6 +24,7 @@ export interface Platform {
   readonly storage: StorageStack;
   readonly catalog: CatalogStack;
   readonly transform: TransformStack;
+  readonly gold: GoldStack;
 }
 
 /**
@@ -56,11 +58,18 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     config,
     storage,
   });
-  for (const stack of [storage, catalog, transform]) {
+  const gold = new GoldStack(app, `${prefix}-gold`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: Gold datasets of sql/gold as Athena views`,
+    config,
+    storage,
+    catalog,
+  });
+  for (const stack of [storage, catalog, transform, gold]) {
     Tags.of(stack).add('project', 'medallion-platform');
     Tags.of(stack).add('stage', config.stage);
     applyNagSuppressions(stack);
   }
   if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { config, storage, catalog, transform };
+  return { config, storage, catalog, transform, gold };
 }

@@ -14,13 +14,14 @@ function cdkSynth(args: string[]) {
 }
 
 describe('cdk synth (CLI)', () => {
-  it('writes the storage, catalog and transform templates of the dev stage with no credentials', () => {
+  it('writes the templates of every stack of the dev stage with no credentials', () => {
     const out = mkdtempSync(join(tmpdir(), 'synth-'));
     const result = cdkSynth(['-o', out]);
     expect(result.status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
     expect(Object.keys(manifest.artifacts).filter((k) => manifest.artifacts[k].type === 'aws:cloudformation:stack').sort()).toEqual([
       'medallion-dev-catalog',
+      'medallion-dev-gold',
       'medallion-dev-storage',
       'medallion-dev-transform',
     ]);

@@ -8,6 +8,7 @@ export interface SynthesizedPlatform extends Platform {
   readonly storageTemplate: Template;
   readonly catalogTemplate: Template;
   readonly transformTemplate: Template;
+  readonly goldTemplate: Template;
 }
 
 /** The feature flags of cdk.json, so that tests build the app exactly as `cdk synth` does. */
@@ -22,6 +23,7 @@ export function synthesizePlatform(stage: string): SynthesizedPlatform {
     storageTemplate: Template.fromStack(platform.storage),
     catalogTemplate: Template.fromStack(platform.catalog),
     transformTemplate: Template.fromStack(platform.transform),
+    goldTemplate: Template.fromStack(platform.gold),
   };
 }
 

@@ -1,0 +1,32 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { CatalogStack } from '../catalog/catalog-stack';
+import type { StageConfig } from '../config/stage-config';
+import { glueDatabaseName } from '../naming';
+import type { StorageStack } from '../storage/storage-stack';
+import { GoldViews } from './gold-views';
+
+export interface GoldStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly storage: StorageStack;
+  readonly catalog: CatalogStack;
+}
+
+/** The Gold layer: the SQL datasets of sql/gold as Athena views. */
+export class GoldStack extends Stack {
+  readonly views: GoldViews;
+
+  constructor(scope: Construct, id: string, props: GoldStackProps) {
+    super(scope, id, props);
+    const { config, storage, catalog } = props;
+    this.addStackDependency(storage);
+    this.addStackDependency(catalog);
+    this.views = new GoldViews(this, 'GoldViews', {
+      databases: { silver: glueDatabaseName(config, 'silver'), gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') },
+      workGroup: catalog.workgroup.name,
+      resultsBucket: storage.athenaResults,
+      encryptionKey: storage.key,
+      sourceBuckets: [storage.silver],
+    });
+  }
+}
