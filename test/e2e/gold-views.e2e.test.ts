@@ -1,5 +1,6 @@
 import { AthenaClient, GetQueryExecutionCommand } from '@aws-sdk/client-athena';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type * as GoldViewsHandler from '../../lambdas/gold-views/handler';
 import { startEmulator, type Emulator } from '../../local/emulator';
 
 const props = { Database: 'medallion_dev_gold', ViewName: 'daily_kpis', Sql: 'SELECT 1 AS x', WorkGroup: 'primary' };
@@ -7,7 +8,7 @@ const event = (RequestType: 'Create' | 'Update' | 'Delete', extra: Record<string
   ({ RequestType, ResourceProperties: { ServiceToken: 'arn', ...props }, PhysicalResourceId: 'medallion_dev_gold.daily_kpis', ...extra }) as unknown as CloudFormationCustomResourceEvent;
 
 let emulator: Emulator;
-let handler: typeof import('../../lambdas/gold-views/handler');
+let handler: typeof GoldViewsHandler;
 beforeAll(async () => {
   emulator = await startEmulator(process.env.E2E_ENDPOINT || undefined);
   Object.assign(process.env, { AWS_ENDPOINT_URL: emulator.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
