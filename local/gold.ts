@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LINEAGE_COLUMNS, PARTITION_COLUMN, type DatasetContract } from '../lambdas/shared/contracts';
-import { GOLD_DATASETS, asOfExpression, goldSqlText, renderGoldSql, trinoCompatSql, type GoldDataset } from '../lambdas/shared/gold';
+import { goldDatasets, asOfExpression, goldSqlText, renderGoldSql, trinoCompatSql, type GoldDataset } from '../lambdas/shared/gold';
 import { MANIFEST_COLUMNS } from '../lambdas/shared/manifest';
 import { sqlIdent, sqlString } from '../lambdas/transform/sql';
 
@@ -91,7 +91,7 @@ export async function buildGold(input: GoldBuildInput): Promise<GoldOutput[]> {
       as_of: asOfExpression(sqlIdent(input.databases.silver), input.asOf),
     };
     const outputs: GoldOutput[] = [];
-    for (const dataset of GOLD_DATASETS) {
+    for (const dataset of goldDatasets()) {
       const view = `${variables.gold}.${sqlIdent(dataset)}`;
       await c.run(`CREATE OR REPLACE VIEW ${view} AS ${renderGoldSql(goldSqlText(dataset), variables)}`);
       const csv = join(input.outDir, `${dataset}.csv`);

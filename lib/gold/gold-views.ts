@@ -8,7 +8,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { GOLD_DATASETS, asOfExpression, goldSqlText, renderGoldSql, type GoldDataset } from '../../lambdas/shared/gold';
+import { goldDatasets, asOfExpression, goldSqlText, renderGoldSql, type GoldDataset } from '../../lambdas/shared/gold';
 import { PlatformFunction } from '../runtime/platform-function';
 
 export interface GoldViewsProps {
@@ -72,14 +72,14 @@ export class GoldViews extends Construct {
     const asOf = asOfExpression(props.databases.silver);
     const views = {} as Record<GoldDataset, CustomResource>;
     let previous: CustomResource | undefined;
-    for (const dataset of GOLD_DATASETS) {
+    for (const dataset of goldDatasets()) {
       const sql = renderGoldSql(goldSqlText(dataset), { ...props.databases, as_of: asOf });
       views[dataset] = new CustomResource(this, `View-${dataset}`, {
         serviceToken: provider.serviceToken,
         resourceType: 'Custom::GoldView',
         properties: { Database: props.databases.gold, ViewName: dataset, Sql: sql, WorkGroup: props.workGroup },
       });
-      // One at a time, in GOLD_DATASETS order: a view may read the views before it.
+      // One at a time, in dependency order: a view may read the views before it.
       if (previous) views[dataset].node.addDependency(previous);
       previous = views[dataset];
     }

@@ -33,7 +33,7 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     expect(byStatus('duplicate').length + byStatus('ingested').length).toBe(92);
     expect(byStatus('quarantined')).toEqual(['taps/2020-11-28.json']);
     expect(report.files.find((f: { key: string }) => f.key === 'taps/2020-11-28.json.gz').status).toBe('ingested');
-    expect(report.gold.map((g: { dataset: string }) => g.dataset)).toEqual(['value_prop_features', 'user_session_analysis', 'daily_kpis', 'daily_revenue', 'data_quality_history']);
+    expect(report.gold.map((g: { dataset: string }) => g.dataset)).toEqual(['user_session_analysis', 'daily_kpis', 'daily_revenue', 'data_quality_history', 'value_prop_features']);
     for (const g of report.gold) {
       expect(g.rows).toBeGreaterThan(0);
       expect(existsSync(join(out, g.path))).toBe(true);

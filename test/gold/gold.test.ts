@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadContracts, type DatasetContract } from '../../lambdas/shared/contracts';
-import { GOLD_DATASETS, goldSqlText, lintGoldSql, renderGoldSql, trinoCompatSql } from '../../lambdas/shared/gold';
+import { goldDatasets, goldSqlText, lintGoldSql, renderGoldSql, trinoCompatSql } from '../../lambdas/shared/gold';
 import { sqlIdent, sqlString } from '../../lambdas/transform/sql';
 import { buildGold } from '../../local/gold';
 
@@ -144,8 +144,23 @@ describe('Gold datasets built locally from the deployed SQL', () => {
   });
 });
 
+describe('Gold datasets are the files of sql/gold', () => {
+  it('in dependency order', () => {
+    expect(goldDatasets()).toEqual(['user_session_analysis', 'daily_kpis', 'daily_revenue', 'data_quality_history', 'value_prop_features']);
+  });
+
+  it('refuses a reference to a dataset that has no file, and cycles', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sql-'));
+    mkdirSync(join(dir, 'gold'));
+    writeFileSync(join(dir, 'gold', 'a.sql'), 'SELECT * FROM ${gold}.b');
+    expect(() => goldDatasets(dir)).toThrow('sql/gold/a.sql reads ${gold}.b, but there is no sql/gold/b.sql');
+    writeFileSync(join(dir, 'gold', 'b.sql'), 'SELECT * FROM ${gold}.a');
+    expect(() => goldDatasets(dir)).toThrow('sql/gold/a.sql is part of a dependency cycle: a → b → a');
+  });
+});
+
 describe('portable SQL', () => {
-  it.each(GOLD_DATASETS.map((d) => [d]))('%s uses only syntax and functions that behave the same on Athena and DuckDB', (dataset) => {
+  it.each(goldDatasets().map((d) => [d]))('%s uses only syntax and functions that behave the same on Athena and DuckDB', (dataset) => {
     expect(lintGoldSql(goldSqlText(dataset))).toEqual([]);
   });
 

@@ -1,4 +1,6 @@
-import { GOLD_DATASETS } from '../../lambdas/shared/gold';
+import { goldDatasets } from '../../lambdas/shared/gold';
+
+const GOLD_DATASETS = goldDatasets();
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
 const dev = synthesizePlatform('dev');

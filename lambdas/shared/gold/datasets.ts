@@ -1,12 +1,34 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where the Gold SQL files are read from: `SQL_DIR` when set, else the repository's sql/. */
 export const DEFAULT_SQL_DIR = process.env.SQL_DIR ?? join(__dirname, '..', '..', '..', 'sql');
 
-/** Gold datasets in build order: a dataset may read the ones before it (daily_kpis reads user_session_analysis). */
-export const GOLD_DATASETS = ['value_prop_features', 'user_session_analysis', 'daily_kpis', 'daily_revenue', 'data_quality_history'] as const;
-export type GoldDataset = (typeof GOLD_DATASETS)[number];
+/** A Gold dataset: the base name of its SQL file. */
+export type GoldDataset = string;
+
+/**
+ * The Gold datasets of `sql/gold/*.sql` in build order: a dataset that reads another (`${gold}.<name>`)
+ * comes after it; otherwise by name. Adding a dataset is adding a file.
+ * @throws Error on a reference to a missing dataset or a cycle
+ */
+export function goldDatasets(sqlDir: string = DEFAULT_SQL_DIR): GoldDataset[] {
+  const names = readdirSync(join(sqlDir, 'gold')).filter((f) => /^[a-z][a-z0-9_]*\.sql$/.test(f)).map((f) => f.replace(/\.sql$/, '')).sort();
+  const deps = new Map(names.map((n) => [n, [...goldSqlText(n, sqlDir).matchAll(/\$\{gold\}\.([a-z0-9_]+)/g)].map((m) => m[1])]));
+  const ordered: GoldDataset[] = [];
+  const visiting = new Set<string>();
+  const visit = (name: string, from?: string): void => {
+    if (ordered.includes(name)) return;
+    if (!deps.has(name)) throw new Error(`sql/gold/${from}.sql reads \${gold}.${name}, but there is no sql/gold/${name}.sql`);
+    if (visiting.has(name)) throw new Error(`sql/gold/${name}.sql is part of a dependency cycle: ${[...visiting, name].join(' → ')}`);
+    visiting.add(name);
+    for (const dep of deps.get(name)!) visit(dep, name);
+    visiting.delete(name);
+    ordered.push(name);
+  };
+  for (const name of names) visit(name);
+  return ordered;
+}
 
 /** Names the Gold SQL may use: `${silver}`, `${gold}`, `${ops}` (databases) and `${as_of}` (a DATE expression). */
 export interface GoldVariables {
