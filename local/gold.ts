@@ -43,7 +43,7 @@ function parquetFiles(dir: string): string[] {
  * Creates the silver tables as views over the exported Parquet (typed empty tables for datasets without
  * files) and the operations manifests table, under the same database names as the Glue catalog.
  */
-async function registerSources(c: DuckDBConnection, input: GoldBuildInput): Promise<void> {
+export async function registerSources(c: DuckDBConnection, input: Pick<GoldBuildInput, 'contracts' | 'silverDir' | 'manifestsDir' | 'databases'>): Promise<void> {
   const { silver, gold, ops } = input.databases;
   for (const schema of [silver, gold, ops]) await c.run(`CREATE SCHEMA IF NOT EXISTS ${sqlIdent(schema)}`);
   for (const contract of input.contracts) {

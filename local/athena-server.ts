@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/**
+ * A local Athena: the Athena JSON API (StartQueryExecution, GetQueryExecution, GetQueryResults with
+ * pagination, StopQueryExecution) over HTTP on 127.0.0.1, executing on DuckDB with the Trino
+ * compatibility layer, so that code written against `@aws-sdk/client-athena` runs unchanged locally.
+ */
+export interface LocalAthenaOptions {
+  /** A DuckDB connection with the compatibility layer loaded; `prepare` runs before every query. */
+  readonly connection: DuckDBConnection;
+  /** Refreshes table definitions before a query (new silver files, new manifests). */
+  readonly prepare?: () => Promise<void>;
+  /** Where results claim to be stored (Athena returns it; nothing is written there). */
+  readonly outputLocation?: string;
+  readonly port?: number;
+}
+
+type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+interface Execution {
+  readonly id: string;
+  readonly query: string;
+  readonly database?: string;
+  readonly workGroup: string;
+  state: State;
+  reason?: string;
+  readonly submitted: Date;
+  completed?: Date;
+  columns?: { name: string; type: string; precision: number; scale: number }[];
+  rows?: (string | null)[][];
+  engineMs?: number;
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** Athena (Trino) type name of a DuckDB column type. */
+export function athenaType(duckdbType: string): { type: string; precision: number; scale: number } {
+  const t = duckdbType.toUpperCase();
+  const decimal = t.match(/^DECIMAL\((\d+),\s*(\d+)\)$/);
+  if (decimal) return { type: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
+  const map: Record<string, [string, number]> = {
+    VARCHAR: ['varchar', 2147483647],
+    BIGINT: ['bigint', 19],
+    HUGEINT: ['bigint', 19],
+    INTEGER: ['integer', 10],
+    SMALLINT: ['smallint', 5],
+    TINYINT: ['tinyint', 3],
+    DOUBLE: ['double', 17],
+    FLOAT: ['real', 17],
+    BOOLEAN: ['boolean', 0],
+    DATE: ['date', 0],
+    TIMESTAMP: ['timestamp', 3],
+    'TIMESTAMP WITH TIME ZONE': ['timestamp with time zone', 3],
+  };
+  const [type, precision] = map[t] ?? ['varchar', 2147483647];
+  return { type, precision, scale: 0 };
+}
+
+/** Text of a value as Athena returns it: timestamps `YYYY-MM-DD HH:MM:SS.mmm`, booleans `true`/`false`. */
+function text(value: unknown, type: string): string | null {
+  if (value === null || value === undefined) return null;
+  const s = String(value);
+  if (type === 'timestamp') {
+    const m = s.match(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?$/);
+    if (m) return `${m[1]} ${m[2]}${((m[3] ?? '.') + '000').slice(0, 4)}`;
+  }
+  return s;
+}
+
+/** Athena substitutes execution parameters, which must be SQL literals, for the `?` outside quotes. */
+export function bindParameters(query: string, parameters: readonly string[] = []): string {
+  let i = 0;
+  const out = query.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (token) => {
+    if (token !== '?') return token;
+    if (i >= parameters.length) throw new ApiError('InvalidRequestException', `the query has more ? placeholders than the ${parameters.length} ExecutionParameters given`);
+    const p = parameters[i++];
+    if (!/^('(?:[^']|'')*'|-?\d+(\.\d+)?|true|false|null|DATE '\d{4}-\d{2}-\d{2}'|TIMESTAMP '[0-9: .-]+')$/i.test(p.trim())) {
+      throw new ApiError('InvalidRequestException', `ExecutionParameters must be SQL literals; got ${JSON.stringify(p)}`);
+    }
+    return p;
+  });
+  if (i < parameters.length) throw new ApiError('InvalidRequestException', `${parameters.length} ExecutionParameters given for ${i} ? placeholders`);
+  return out;
+}
+
+const MAX_RESULTS = 1000;
+
+export class LocalAthena {
+  private readonly executions = new Map<string, Execution>();
+  private server?: Server;
+  private queue: Promise<void> = Promise.resolve();
+  endpoint = '';
+
+  constructor(private readonly options: LocalAthenaOptions) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.endpoint;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.replace(/^AmazonAthena\./, '');
+    let status = 200;
+    let body: unknown;
+    try {
+      const input = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+      body = this.dispatch(operation, input);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError('InternalServerException', (e as Error).message, 500);
+      status = err.status;
+      body = { __type: err.type, Message: err.message };
+    }
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
+    res.end(JSON.stringify(body));
+  }
+
+  private dispatch(operation: string, input: Record<string, unknown>): unknown {
+    switch (operation) {
+      case 'StartQueryExecution':
+        return this.startQuery(input);
+      case 'GetQueryExecution':
+        return { QueryExecution: this.describe(this.execution(input.QueryExecutionId)) };
+      case 'GetQueryResults':
+        return this.results(input);
+      case 'StopQueryExecution': {
+        const e = this.execution(input.QueryExecutionId);
+        if (e.state === 'QUEUED' || e.state === 'RUNNING') Object.assign(e, { state: 'CANCELLED', completed: new Date(), reason: 'Query was cancelled by the user' });
+        return {};
+      }
+      default:
+        throw new ApiError('UnknownOperationException', `the local Athena does not implement ${operation || '(no X-Amz-Target)'}`);
+    }
+  }
+
+  private execution(id: unknown): Execution {
+    const e = typeof id === 'string' ? this.executions.get(id) : undefined;
+    if (!e) throw new ApiError('InvalidRequestException', `QueryExecution ${String(id)} was not found`);
+    return e;
+  }
+
+  private startQuery(input: Record<string, unknown>): unknown {
+    if (typeof input.QueryString !== 'string' || input.QueryString.trim() === '') throw new ApiError('InvalidRequestException', 'QueryString is required');
+    const context = input.QueryExecutionContext as { Database?: string } | undefined;
+    const sql = bindParameters(input.QueryString, (input.ExecutionParameters as string[] | undefined) ?? []);
+    const e: Execution = { id: randomUUID(), query: input.QueryString, database: context?.Database, workGroup: String(input.WorkGroup ?? 'primary'), state: 'QUEUED', submitted: new Date() };
+    this.executions.set(e.id, e);
+    // One query at a time on the shared connection, in submission order.
+    this.queue = this.queue.then(() => this.run(e, sql));
+    return { QueryExecutionId: e.id };
+  }
+
+  private async run(e: Execution, sql: string): Promise<void> {
+    if (e.state === 'CANCELLED') return;
+    e.state = 'RUNNING';
+    const started = Date.now();
+    const c = this.options.connection;
+    try {
+      await this.options.prepare?.();
+      if (e.database) await c.run(`SET schema = '${e.database.replace(/'/g, "''")}'`);
+      const result = await c.runAndReadAll(sql);
+      const names = result.columnNames();
+      const types = result.columnTypes().map((t) => athenaType(t.toString()));
+      const rows = result.getRows().map((row) => row.map((v, i) => text(v, types[i].type)));
+      if ((e.state as State) === 'CANCELLED') return;
+      Object.assign(e, { state: 'SUCCEEDED', columns: names.map((name, i) => ({ name, ...types[i] })), rows });
+    } catch (err) {
+      Object.assign(e, { state: 'FAILED', reason: (err as Error).message.split('\n')[0] });
+    } finally {
+      e.completed ??= new Date();
+      e.engineMs = Date.now() - started;
+    }
+  }
+
+  private describe(e: Execution): unknown {
+    return {
+      QueryExecutionId: e.id,
+      Query: e.query,
+      StatementType: /^\s*(select|with|values)\b/i.test(e.query) ? 'DML' : 'DDL',
+      ResultConfiguration: { OutputLocation: `${this.options.outputLocation ?? 's3://local-athena-results'}/${e.id}.csv` },
+      QueryExecutionContext: e.database ? { Database: e.database, Catalog: 'AwsDataCatalog' } : {},
+      Status: {
+        State: e.state,
+        ...(e.reason ? { StateChangeReason: e.reason } : {}),
+        SubmissionDateTime: e.submitted.getTime() / 1000,
+        ...(e.completed ? { CompletionDateTime: e.completed.getTime() / 1000 } : {}),
+      },
+      Statistics: { EngineExecutionTimeInMillis: e.engineMs ?? 0, DataScannedInBytes: 0, TotalExecutionTimeInMillis: e.engineMs ?? 0 },
+      WorkGroup: e.workGroup,
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3', EffectiveEngineVersion: 'Athena engine version 3' },
+    };
+  }
+
+  /** Pages of at most MaxResults rows; the first page starts with the header row, as in Athena. */
+  private results(input: Record<string, unknown>): unknown {
+    const e = this.execution(input.QueryExecutionId);
+    if (e.state === 'FAILED') throw new ApiError('InvalidRequestException', `Query has not yet finished. Current state: FAILED. ${e.reason ?? ''}`.trim());
+    if (e.state !== 'SUCCEEDED') throw new ApiError('InvalidRequestException', `Query has not yet finished. Current state: ${e.state}`);
+    const max = input.MaxResults === undefined ? MAX_RESULTS : Number(input.MaxResults);
+    if (!Number.isInteger(max) || max < 1 || max > MAX_RESULTS) throw new ApiError('InvalidRequestException', `MaxResults must be between 1 and ${MAX_RESULTS}`);
+    const all = [e.columns!.map((c) => c.name), ...e.rows!];
+    let offset = 0;
+    if (input.NextToken !== undefined) {
+      const decoded = /^(.+):(\d+)$/.exec(Buffer.from(String(input.NextToken), 'base64url').toString('utf8'));
+      if (!decoded || decoded[1] !== e.id) throw new ApiError('InvalidRequestException', 'NextToken is not valid for this query');
+      offset = Number(decoded[2]);
+    }
+    const page = all.slice(offset, offset + max);
+    const next = offset + max < all.length ? Buffer.from(`${e.id}:${offset + max}`).toString('base64url') : undefined;
+    return {
+      UpdateCount: 0,
+      ResultSet: {
+        Rows: page.map((row) => ({ Data: row.map((v) => (v === null ? {} : { VarCharValue: v })) })),
+        ResultSetMetadata: {
+          ColumnInfo: e.columns!.map((c) => ({ CatalogName: 'hive', SchemaName: '', TableName: '', Name: c.name, Label: c.name, Type: c.type, Precision: c.precision, Scale: c.scale, Nullable: 'UNKNOWN', CaseSensitive: c.type === 'varchar' })),
+        },
+      },
+      ...(next ? { NextToken: next } : {}),
+    };
+  }
+}
