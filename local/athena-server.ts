@@ -71,6 +71,8 @@ export function athenaType(duckdbType: string): { type: string; precision: numbe
 function text(value: unknown, type: string): string | null {
   if (value === null || value === undefined) return null;
   const s = String(value);
+  // Trino prints doubles as Java does: 1.0, not 1.
+  if ((type === 'double' || type === 'real') && /^-?\d+$/.test(s)) return `${s}.0`;
   if (type === 'timestamp') {
     const m = s.match(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?$/);
     if (m) return `${m[1]} ${m[2]}${((m[3] ?? '.') + '000').slice(0, 4)}`;

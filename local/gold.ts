@@ -54,12 +54,13 @@ export async function registerSources(c: DuckDBConnection, input: Pick<GoldBuild
         `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true, hive_types = {'${PARTITION_COLUMN}': VARCHAR})`,
       );
     } else {
+      // A dataset without files yet: an empty view with the silver columns, so queries and Gold still run.
       const columns = [
-        ...contract.properties.map((p) => `${sqlIdent(p.name)} ${p.type.duckdbType}`),
-        ...LINEAGE_COLUMNS.map((l) => `${sqlIdent(l.name)} ${l.duckdbType}`),
-        `${sqlIdent(PARTITION_COLUMN)} VARCHAR`,
+        ...contract.properties.map((p) => `CAST(NULL AS ${p.type.duckdbType}) AS ${sqlIdent(p.name)}`),
+        ...LINEAGE_COLUMNS.map((l) => `CAST(NULL AS ${l.duckdbType}) AS ${sqlIdent(l.name)}`),
+        `CAST(NULL AS VARCHAR) AS ${sqlIdent(PARTITION_COLUMN)}`,
       ];
-      await c.run(`CREATE OR REPLACE TABLE ${table} (${columns.join(', ')})`);
+      await c.run(`CREATE OR REPLACE VIEW ${table} AS SELECT ${columns.join(', ')} WHERE false`);
     }
   }
   const manifestColumns = MANIFEST_COLUMNS.map(([name, type]) => `${sqlString(name)}: ${sqlString(duckdbType(type))}`).join(', ');
@@ -69,7 +70,7 @@ export async function registerSources(c: DuckDBConnection, input: Pick<GoldBuild
       `CREATE OR REPLACE VIEW ${sqlIdent(ops)}.manifests AS SELECT * FROM read_json(${sqlString(join(input.manifestsDir, '*.json'))}, format = 'newline_delimited', columns = {${manifestColumns}})`,
     );
   } else {
-    await c.run(`CREATE OR REPLACE TABLE ${sqlIdent(ops)}.manifests (${MANIFEST_COLUMNS.map(([n, t]) => `${sqlIdent(n)} ${duckdbType(t)}`).join(', ')})`);
+    await c.run(`CREATE OR REPLACE VIEW ${sqlIdent(ops)}.manifests AS SELECT ${MANIFEST_COLUMNS.map(([n, t]) => `CAST(NULL AS ${duckdbType(t)}) AS ${sqlIdent(n)}`).join(', ')} WHERE false`);
   }
 }
 
