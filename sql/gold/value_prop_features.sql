@@ -31,7 +31,7 @@ history AS (
   GROUP BY k.user_id, k.value_prop, k.day
 ),
 prints_3w AS (
-  SELECT k.user_id, k.value_prop, k.day, coalesce(sum(d.n), 0) AS n
+  SELECT k.user_id, k.value_prop, k.day, CAST(coalesce(sum(d.n), 0) AS BIGINT) AS n
   FROM print_keys k
   LEFT JOIN daily_prints d
     ON d.user_id = k.user_id AND d.value_prop = k.value_prop
@@ -39,7 +39,7 @@ prints_3w AS (
   GROUP BY k.user_id, k.value_prop, k.day
 ),
 taps_3w AS (
-  SELECT k.user_id, k.value_prop, k.day, coalesce(sum(d.n), 0) AS n
+  SELECT k.user_id, k.value_prop, k.day, CAST(coalesce(sum(d.n), 0) AS BIGINT) AS n
   FROM print_keys k
   LEFT JOIN daily_taps d
     ON d.user_id = k.user_id AND d.value_prop = k.value_prop
@@ -47,7 +47,7 @@ taps_3w AS (
   GROUP BY k.user_id, k.value_prop, k.day
 ),
 pays_3w AS (
-  SELECT k.user_id, k.value_prop, k.day, coalesce(sum(d.n), 0) AS n, CAST(coalesce(sum(d.amount), 0) AS DECIMAL(18, 2)) AS amount
+  SELECT k.user_id, k.value_prop, k.day, CAST(coalesce(sum(d.n), 0) AS BIGINT) AS n, CAST(coalesce(sum(d.amount), 0) AS DECIMAL(18, 2)) AS amount
   FROM print_keys k
   LEFT JOIN daily_pays d
     ON d.user_id = k.user_id AND d.value_prop = k.value_prop

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { loadContracts, type DatasetContract } from '../../lambdas/shared/contracts';
+import { loadContracts, loadGoldContracts, parseGoldContract, type DatasetContract } from '../../lambdas/shared/contracts';
 import { goldDatasets, goldSqlText, lintGoldSql, renderGoldSql, trinoCompatSql } from '../../lambdas/shared/gold';
 import { sqlIdent, sqlString } from '../../lambdas/transform/sql';
 import { buildGold } from '../../local/gold';
@@ -141,6 +141,30 @@ describe('Gold datasets built locally from the deployed SQL', () => {
       'prints,prints/a.json,ingested,10,9,1,2024-03-01T12:00:01.500000Z',
       ',x.json,rejected,0,0,0,2024-03-01T12:00:02.000000Z',
     ]);
+  });
+});
+
+describe('Gold output contracts (contracts/gold)', () => {
+  const gold = loadGoldContracts();
+
+  it('exist for exactly the datasets of sql/gold', () => {
+    expect(gold.map((c) => c.name).sort()).toEqual([...goldDatasets()].sort());
+  });
+
+  it.each(gold.map((c) => [c.name, c] as const))('%s: the built output has exactly the contract columns and types', async (name, c) => {
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const described = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(join(out, `${name}.parquet`))})`)).getRowObjectsJson();
+    conn.closeSync();
+    expect(described.map((r) => `${r.column_name}:${r.column_type}`)).toEqual(c.properties.map((p) => `${p.name}:${p.type.duckdbType}`));
+  });
+
+  it('refuses source settings on a Gold contract', () => {
+    const text = readFileSync(join(__dirname, '..', '..', 'contracts', 'gold', 'daily_kpis.yaml'), 'utf8').replace(
+      '    physicalType: view\n',
+      '    physicalType: view\n    customProperties:\n      - property: sourceFormat\n        value: csv\n',
+    );
+    expect(() => parseGoldContract(text, 'contracts/gold/daily_kpis.yaml')).toThrow("at /schema/0/customProperties/0/property: unknown custom property 'sourceFormat' (fix: Gold contracts take no custom properties; remove it)");
   });
 });
 

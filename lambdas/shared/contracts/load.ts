@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ContractError, type ContractIssue } from './errors';
-import type { DatasetContract } from './model';
-import { parseContract } from './parse';
+import type { DatasetContract, GoldContract } from './model';
+import { parseContract, parseGoldContract } from './parse';
 
 /**
  * Where contracts are read from: `CONTRACTS_DIR` when set (a Lambda bundle ships them next to its code),
@@ -15,18 +15,27 @@ export const DEFAULT_CONTRACTS_DIR = process.env.CONTRACTS_DIR ?? join(__dirname
  * read). Every file is checked before anything is thrown, so one run shows every problem in every file.
  */
 export function loadContracts(dir: string = DEFAULT_CONTRACTS_DIR): DatasetContract[] {
+  return loadAll(dir, parseContract);
+}
+
+/** Loads the Gold output contracts of `contracts/gold/` with the same checks. */
+export function loadGoldContracts(dir: string = join(DEFAULT_CONTRACTS_DIR, 'gold')): GoldContract[] {
+  return loadAll(dir, parseGoldContract);
+}
+
+function loadAll<T extends { id: string; file: string }>(dir: string, parse: (text: string, file: string) => T): T[] {
   const files = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
     .map((e) => e.name)
     .sort();
   const issues: ContractIssue[] = [];
-  const contracts: DatasetContract[] = [];
+  const contracts: T[] = [];
   for (const name of files) {
     const path = join(dir, name);
     const rel = relative(process.cwd(), path);
     const display = rel && !rel.startsWith('..') ? rel : path;
     try {
-      contracts.push(parseContract(readFileSync(path, 'utf8'), display));
+      contracts.push(parse(readFileSync(path, 'utf8'), display));
     } catch (e) {
       if (!(e instanceof ContractError)) throw e;
       issues.push(...e.issues);

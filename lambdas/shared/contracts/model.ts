@@ -116,3 +116,6 @@ export function durationInDays(d: Duration): number {
       return d.value * 365;
   }
 }
+
+/** The contract of a Gold dataset's output columns (used by tests, the API and docs). */
+export type GoldContract = Omit<DatasetContract, 'format' | 'csv' | 'eventTimeColumn'>;

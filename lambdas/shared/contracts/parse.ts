@@ -10,6 +10,7 @@ import {
   type ContractProperty,
   type CsvOptions,
   type DatasetContract,
+  type GoldContract,
   type Duration,
   type PiiHandling,
   type QualityMetric,
@@ -212,7 +213,7 @@ function customProperties(
     if (!isObject(item)) return;
     const name = String(item.property);
     if (!known.includes(name)) {
-      issues.add([...path, i, 'property'], `unknown custom property '${name}'`, `use one of: ${known.join(', ')}`);
+      issues.add([...path, i, 'property'], `unknown custom property '${name}'`, known.length ? `use one of: ${known.join(', ')}` : 'Gold contracts take no custom properties; remove it');
       return;
     }
     if (result.has(name)) {
@@ -401,7 +402,11 @@ function parseValueRules(
   return rules as ValueRules;
 }
 
+/** Source contracts describe delivered files; Gold contracts describe the output columns of a Gold dataset. */
+export type ContractLayer = 'source' | 'gold';
+
 interface PropertyContext {
+  readonly layer: ContractLayer;
   readonly format: SourceFormat | undefined;
   readonly dataset: string;
   readonly issues: IssueCollector;
@@ -439,7 +444,7 @@ function parseProperty(raw: JsonObject, path: Path, ctx: PropertyContext): (Cont
     issues.add([...path, 'physicalType'], type);
     return undefined;
   }
-  const custom = customProperties(raw.customProperties, [...path, 'customProperties'], PROPERTY_CUSTOM_PROPERTIES, issues);
+  const custom = customProperties(raw.customProperties, [...path, 'customProperties'], ctx.layer === 'source' ? PROPERTY_CUSTOM_PROPERTIES : [], issues);
   const classification = typeof raw.classification === 'string' ? raw.classification : undefined;
   const isPii = classification?.toLowerCase() === 'pii';
   const piiEntry = custom.get('piiHandling');
@@ -541,6 +546,15 @@ function checkSourcePaths(properties: readonly ContractProperty[], format: Sourc
  * @param file the file name used in messages; its base name must equal the contract's name
  */
 export function parseContract(text: string, file: string): DatasetContract {
+  return parseAnyContract(text, file, 'source') as DatasetContract;
+}
+
+/** Parses and validates the contract of a Gold dataset's output: no source format, no event time, no PII handling. */
+export function parseGoldContract(text: string, file: string): GoldContract {
+  return parseAnyContract(text, file, 'gold');
+}
+
+function parseAnyContract(text: string, file: string, layer: ContractLayer): DatasetContract | GoldContract {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const issues = new IssueCollector(file, doc, lines);
@@ -564,10 +578,11 @@ export function parseContract(text: string, file: string): DatasetContract {
     schemaIssues(validate.errors ?? [], issues);
     throw new ContractError(issues.issues);
   }
-  return applyPlatformRules(raw, file, issues);
+  return applyPlatformRules(raw, file, issues, layer);
 }
 
-function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollector): DatasetContract {
+function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollector, layer: ContractLayer): DatasetContract | GoldContract {
+  const source = layer === 'source';
   checkKeys(raw, [], SUPPORTED_KEYS.contract, 'a contract', issues);
   if (raw.apiVersion !== ODCS_API_VERSION) {
     issues.add(['apiVersion'], `apiVersion '${String(raw.apiVersion)}' is not read by medallion-platform`, `write the contract in ODCS ${ODCS_API_VERSION}`);
@@ -594,10 +609,12 @@ function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollecto
   if (object.name !== dataset) {
     issues.add([...objectPath, 'name'], `schema[0].name '${String(object.name)}' differs from the contract name '${dataset}'`, `set it to ${dataset}`);
   }
-  const custom = customProperties(object.customProperties, [...objectPath, 'customProperties'], SCHEMA_CUSTOM_PROPERTIES, issues);
+  const custom = customProperties(object.customProperties, [...objectPath, 'customProperties'], source ? SCHEMA_CUSTOM_PROPERTIES : [], issues);
   const formatEntry = custom.get('sourceFormat');
   let format: SourceFormat | undefined;
-  if (!formatEntry) {
+  if (!source) {
+    // Gold datasets are defined by SQL, not delivered as files.
+  } else if (!formatEntry) {
     issues.add([...objectPath], 'the source file format is not declared', `add customProperties: [{property: sourceFormat, value: ${SOURCE_FORMATS.join(' | ')}}]`);
   } else if (!(SOURCE_FORMATS as readonly Json[]).includes(formatEntry.value)) {
     issues.add(formatEntry.path, `sourceFormat ${JSON.stringify(formatEntry.value)} is not supported`, `use ${SOURCE_FORMATS.join(', ')} (gzip is detected from the .gz suffix)`);
@@ -621,7 +638,7 @@ function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollecto
       return;
     }
     indexOf.set(propName, i);
-    const parsed = parseProperty(item as JsonObject, path, { format, dataset, issues });
+    const parsed = parseProperty(item as JsonObject, path, { layer, format, dataset, issues });
     if (!parsed) return;
     const { quality: propertyQuality, ...property } = parsed;
     properties.push(property);
@@ -634,7 +651,9 @@ function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollecto
 
   const eventEntry = custom.get('eventTimeColumn');
   const eventTimeColumn = typeof eventEntry?.value === 'string' ? eventEntry.value : '';
-  if (!eventEntry) {
+  if (!source) {
+    // Gold datasets are not partitioned by the transform.
+  } else if (!eventEntry) {
     issues.add([...objectPath], 'no event-time column is declared, so silver cannot be partitioned', 'add customProperties: [{property: eventTimeColumn, value: <a required date or timestamp property>}]');
   } else {
     const prop = properties.find((p) => p.name === eventTimeColumn);
@@ -650,6 +669,9 @@ function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollecto
   if (issues.issues.length > 0) throw new ContractError(issues.issues);
 
   const description = isObject(raw.description) ? raw.description : {};
+  if (!source) {
+    return { file, id: String(raw.id), name: dataset, version: String(raw.version), status: String(raw.status), description: String(object.description ?? description.purpose ?? ''), properties, primaryKey, quality, sla };
+  }
   return {
     file,
     id: String(raw.id),
