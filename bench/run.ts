@@ -1,7 +1,10 @@
 /**
- * npm run bench: the transform against bare DuckDB on the same generated prints files, in the same run.
- * Sizes come from BENCH_SIZES_MB (default "10,100,1000"); DUCKDB_MEMORY_LIMIT (default 1GB) applies to
- * both sides. Results go to bench/results.json and stdout.
+ * npm run bench, each measurement next to a reference measured in the same run:
+ * - the transform against bare DuckDB read + COPY on generated prints files (BENCH_SIZES_MB, default
+ *   "10,100,1000"; DUCKDB_MEMORY_LIMIT, default 1GB, applies to both sides);
+ * - the local Gold build against a hand-written DuckDB query for value_prop_features on generated silver
+ *   data (BENCH_GOLD_PRINTS, default "1000000,10000000"), checking both give the same rows.
+ * Results go to bench/results.json and stdout.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -40,19 +43,54 @@ interface Measure {
   maxRssMb: number;
 }
 
-function measure(mode: string, file: string): Measure {
-  const outDir = join(WORK, `out-${mode}`);
-  rmSync(outDir, { recursive: true, force: true });
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'child.ts'), mode, file, outDir], {
+function child(script: string, args: string[]): Measure {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, script), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     // Both sides get the same DuckDB memory limit (spilling to disk past it), 1 GB unless set.
     env: { ...process.env, DUCKDB_MEMORY_LIMIT: process.env.DUCKDB_MEMORY_LIMIT ?? '1GB' },
     maxBuffer: 16 * 1024 * 1024,
   });
-  rmSync(outDir, { recursive: true, force: true });
-  if (result.status !== 0) throw new Error(`${mode} failed: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${script} ${args[0]} failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as Measure;
+}
+
+function measure(mode: string, file: string): Measure {
+  const outDir = join(WORK, `out-${mode}`);
+  rmSync(outDir, { recursive: true, force: true });
+  const m = child('child.ts', [mode, file, outDir]);
+  rmSync(outDir, { recursive: true, force: true });
+  return m;
+}
+
+/** Gold: the local build of every Gold dataset against a hand-written DuckDB query for value_prop_features. */
+async function gold(prints: number) {
+  const dir = join(WORK, `gold-${prints}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  child('gold-child.ts', ['prepare', dir, String(prints)]);
+  const bare = child('gold-child.ts', ['duckdb', dir]);
+  const platform = child('gold-child.ts', ['platform', dir]);
+  if (bare.rows !== platform.rows) throw new Error(`value_prop_features rows differ: platform ${platform.rows}, bare DuckDB ${bare.rows}`);
+  const check = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+    const { DuckDBInstance } = require('@duckdb/node-api');
+    (async () => {
+      const c = await (await DuckDBInstance.create(':memory:')).connect();
+      const a = "'${join(dir, 'bare.parquet')}'", b = "'${join(dir, 'gold', 'value_prop_features.parquet')}'";
+      const r = await c.runAndReadAll('SELECT (SELECT count(*) FROM (SELECT * FROM ' + a + ' EXCEPT ALL SELECT * FROM ' + b + ')) + (SELECT count(*) FROM (SELECT * FROM ' + b + ' EXCEPT ALL SELECT * FROM ' + a + '))');
+      console.log(String(r.getRows()[0][0]));
+    })();`], { cwd: ROOT, encoding: 'utf8' });
+  if (check.stdout.trim() !== '0') throw new Error(`value_prop_features differs from the bare DuckDB result (${check.stdout.trim()} rows) ${check.stderr}`);
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    prints,
+    value_prop_features_rows: platform.rows,
+    platform_s: +platform.seconds.toFixed(2),
+    platform_peak_rss_mb: platform.maxRssMb,
+    duckdb_s: +bare.seconds.toFixed(2),
+    duckdb_peak_rss_mb: bare.maxRssMb,
+    ratio: +(bare.seconds / platform.seconds).toFixed(2),
+  };
 }
 
 async function main(): Promise<void> {
@@ -79,10 +117,20 @@ async function main(): Promise<void> {
     results.push(row);
     console.log(JSON.stringify(row));
   }
-  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ machine: `${process.arch}, node ${process.version}`, results }, null, 2)}\n`);
+  const goldResults = [];
+  for (const prints of (process.env.BENCH_GOLD_PRINTS ?? '1000000,10000000').split(',').filter(Boolean).map(Number)) {
+    const row = await gold(prints);
+    goldResults.push(row);
+    console.log(JSON.stringify(row));
+  }
+  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ machine: `${process.arch}, node ${process.version}`, results, gold: goldResults }, null, 2)}\n`);
   console.log('\n| input | rows | transform | rows/s | MB/s | peak RSS | bare DuckDB | ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     console.log(`| ${r.input_mb} MB | ${r.rows} | ${r.transform_s} s | ${r.transform_rows_per_s} | ${r.transform_mb_per_s} | ${r.transform_peak_rss_mb} MB | ${r.duckdb_s} s (${r.duckdb_peak_rss_mb} MB) | ${r.throughput_ratio} |`);
+  }
+  console.log('\n| prints | value_prop_features rows | local Gold build (peak RSS) | bare DuckDB query (peak RSS) | ratio |\n| --- | --- | --- | --- | --- |');
+  for (const g of goldResults) {
+    console.log(`| ${g.prints} | ${g.value_prop_features_rows} | ${g.platform_s} s (${g.platform_peak_rss_mb} MB) | ${g.duckdb_s} s (${g.duckdb_peak_rss_mb} MB) | ${g.ratio} |`);
   }
 }
 
