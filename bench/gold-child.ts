@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       databases: { silver: 'bench_silver', gold: 'bench_gold', ops: 'bench_ops' },
       asOf: AS_OF,
       outDir: join(dir, 'gold'),
+      memoryLimit: process.env.DUCKDB_MEMORY_LIMIT,
     });
     rows = outputs.find((o) => o.dataset === 'value_prop_features')!.rows;
   } else if (mode === 'duckdb') {

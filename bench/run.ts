@@ -3,7 +3,8 @@
  * - the transform against bare DuckDB read + COPY on generated prints files (BENCH_SIZES_MB, default
  *   "10,100,1000"; DUCKDB_MEMORY_LIMIT, default 1GB, applies to both sides);
  * - the local Gold build against a hand-written DuckDB query for value_prop_features on generated silver
- *   data (BENCH_GOLD_PRINTS, default "1000000,10000000"), checking both give the same rows.
+ *   data (BENCH_GOLD_PRINTS, default "1000000,10000000"; BENCH_GOLD_MEMORY_LIMIT, default 4GB, both
+ *   sides), checking both give the same rows.
  * Results go to bench/results.json and stdout.
  */
 import { spawnSync } from 'node:child_process';
@@ -43,12 +44,12 @@ interface Measure {
   maxRssMb: number;
 }
 
-function child(script: string, args: string[]): Measure {
+function child(script: string, args: string[], memoryLimit: string): Measure {
   const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, script), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    // Both sides get the same DuckDB memory limit (spilling to disk past it), 1 GB unless set.
-    env: { ...process.env, DUCKDB_MEMORY_LIMIT: process.env.DUCKDB_MEMORY_LIMIT ?? '1GB' },
+    // Both sides of a comparison get the same DuckDB memory limit (spilling to disk past it).
+    env: { ...process.env, DUCKDB_MEMORY_LIMIT: memoryLimit },
     maxBuffer: 16 * 1024 * 1024,
   });
   if (result.status !== 0) throw new Error(`${script} ${args[0]} failed: ${result.stderr}`);
@@ -58,7 +59,7 @@ function child(script: string, args: string[]): Measure {
 function measure(mode: string, file: string): Measure {
   const outDir = join(WORK, `out-${mode}`);
   rmSync(outDir, { recursive: true, force: true });
-  const m = child('child.ts', [mode, file, outDir]);
+  const m = child('child.ts', [mode, file, outDir], process.env.DUCKDB_MEMORY_LIMIT ?? '1GB');
   rmSync(outDir, { recursive: true, force: true });
   return m;
 }
@@ -68,9 +69,10 @@ async function gold(prints: number) {
   const dir = join(WORK, `gold-${prints}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  child('gold-child.ts', ['prepare', dir, String(prints)]);
-  const bare = child('gold-child.ts', ['duckdb', dir]);
-  const platform = child('gold-child.ts', ['platform', dir]);
+  const limit = process.env.BENCH_GOLD_MEMORY_LIMIT ?? '4GB';
+  child('gold-child.ts', ['prepare', dir, String(prints)], limit);
+  const bare = child('gold-child.ts', ['duckdb', dir], limit);
+  const platform = child('gold-child.ts', ['platform', dir], limit);
   if (bare.rows !== platform.rows) throw new Error(`value_prop_features rows differ: platform ${platform.rows}, bare DuckDB ${bare.rows}`);
   const check = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
     const { DuckDBInstance } = require('@duckdb/node-api');
@@ -94,7 +96,7 @@ async function gold(prints: number) {
 }
 
 async function main(): Promise<void> {
-  const sizes = (process.env.BENCH_SIZES_MB ?? '10,100,1000').split(',').map(Number);
+  const sizes = (process.env.BENCH_SIZES_MB ?? '10,100,1000').split(',').filter(Boolean).map(Number);
   const results = [];
   for (const mb of sizes) {
     const file = await printsFile(mb);

@@ -17,6 +17,8 @@ export interface GoldBuildInput {
   readonly asOf?: string;
   /** Where `<dataset>.csv` and `<dataset>.parquet` are written. */
   readonly outDir: string;
+  /** DuckDB memory limit, e.g. `4GB`; past it DuckDB spills to disk. @default DuckDB's (80% of RAM) */
+  readonly memoryLimit?: string;
 }
 
 export interface GoldOutput {
@@ -79,7 +81,7 @@ export async function registerSources(c: DuckDBConnection, input: Pick<GoldBuild
  * compatibility layer, and writes `<dataset>.csv` and `<dataset>.parquet`.
  */
 export async function buildGold(input: GoldBuildInput): Promise<GoldOutput[]> {
-  const db = await DuckDBInstance.create(':memory:');
+  const db = await DuckDBInstance.create(':memory:', input.memoryLimit ? { memory_limit: input.memoryLimit } : {});
   const c = await db.connect();
   try {
     for (const statement of trinoCompatSql()) await c.run(statement);
