@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadContracts } from '../lambdas/shared/contracts';
 import { trinoCompatSql } from '../lambdas/shared/gold';
@@ -10,29 +9,7 @@ import { glueDatabaseName } from '../lib/naming';
 import { LocalAthena } from './athena-server';
 import { registerSources } from './gold';
 import type { LocalPlatform } from './platform';
-
-/**
- * Copies the objects of a bucket prefix that are not in `target` yet (silver objects are never rewritten
- * under a new content except by an idempotent re-run, so a copy by name is enough for a local mirror).
- */
-export async function mirror(platform: LocalPlatform, bucket: string, prefix: string, target: string, skip: (key: string) => boolean = () => false, refresh = false): Promise<number> {
-  let token: string | undefined;
-  let copied = 0;
-  do {
-    const page = await platform.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      if (!object.Key || skip(object.Key)) continue;
-      const path = join(target, object.Key);
-      if (!refresh && existsSync(path)) continue;
-      const body = await platform.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, await body.Body!.transformToByteArray());
-      copied++;
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return copied;
-}
+import { mirror } from './s3-mirror';
 
 /**
  * The local Athena of a local platform: tables of the silver and operations databases (same names as the

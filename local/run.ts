@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { loadContracts } from '../lambdas/shared/contracts';
 import { OPERATIONS_PREFIX, type RunManifest } from '../lambdas/shared/manifest';
 import { glueDatabaseName } from '../lib/naming';
+import { mirror } from './s3-mirror';
 import { buildGold, type GoldOutput } from './gold';
 import { processUntilDone, uploadDirectory } from './ingest';
 import type { LocalPlatform } from './platform';
@@ -38,24 +38,6 @@ export async function loadTransformHandler(platform: LocalPlatform): Promise<Sqs
   return handler as (...args: Parameters<SqsHandler>) => Promise<SQSBatchResponse>;
 }
 
-async function download(platform: LocalPlatform, bucket: string, prefix: string, target: string, skip: (key: string) => boolean): Promise<number> {
-  let token: string | undefined;
-  let count = 0;
-  do {
-    const page = await platform.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      if (!object.Key || skip(object.Key)) continue;
-      const body = await platform.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      const path = join(target, object.Key);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, await body.Body!.transformToByteArray());
-      count++;
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return count;
-}
-
 export interface RunOptions {
   readonly outDir: string;
   /** As-of date of the Gold build (YYYY-MM-DD); default: the latest print day. */
@@ -73,10 +55,10 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
   const refs = await uploadDirectory(platform, inputDir);
   const manifests = await processUntilDone(platform, handler, refs, { timeoutMs: options.timeoutMs, onProgress: options.onProgress });
   mkdirSync(options.outDir, { recursive: true });
-  await download(platform, platform.buckets.silver, '', join(options.outDir, 'silver'), (key) => key.startsWith('_operations/'));
-  await download(platform, platform.buckets.quarantine, '', join(options.outDir, 'quarantine'), () => false);
+  await mirror(platform, platform.buckets.silver, '', join(options.outDir, 'silver'), (key) => key.startsWith(OPERATIONS_PREFIX), true);
+  await mirror(platform, platform.buckets.quarantine, '', join(options.outDir, 'quarantine'), () => false, true);
   const manifestsDir = mkdtempSync(join(tmpdir(), 'medallion-manifests-'));
-  await download(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, manifestsDir, () => false);
+  await mirror(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, manifestsDir, () => false, true);
   const gold = await buildGold({
     contracts: loadContracts(),
     silverDir: join(options.outDir, 'silver'),
