@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MANIFEST_COLUMNS, manifestKey } from '../../lambdas/shared/manifest';
 import { fileIdOf } from '../../lambdas/transform/process-object';
@@ -229,5 +229,14 @@ describe('bronze → silver through the emulator', () => {
     expect(await pumpOnce(e2e.platform, e2e.handler)).toEqual({ received: 1, failed: 0 });
     const manifest = JSON.parse(await e2e.text(silver(), manifestKey(fileIdOf({ bucket: late, key: ref.key }))));
     expect(summary(manifest)).toEqual({ status: 'ingested', rows_in: 1, rows_valid: 1, rows_quarantined: 0, reasons: {} });
+  });
+
+  it('a message that fails every time moves to the dead-letter queue after maxReceiveCount receives', async () => {
+    await e2e.platform.sqs.send(new SendMessageCommand({ QueueUrl: e2e.platform.queueUrl, MessageBody: 'not an S3 notification' }));
+    const max = e2e.platform.config.ingest.maxReceiveCount;
+    for (let i = 0; i < max; i++) expect(await pumpOnce(e2e.platform, e2e.handler)).toEqual({ received: 1, failed: 1 });
+    expect(await pumpOnce(e2e.platform, e2e.handler)).toEqual({ received: 0, failed: 0 });
+    const dlq = await e2e.platform.sqs.send(new GetQueueAttributesCommand({ QueueUrl: e2e.platform.deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    expect(dlq.Attributes!.ApproximateNumberOfMessages).toBe('1');
   });
 });
