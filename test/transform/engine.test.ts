@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseContract } from '../../lambdas/shared/contracts';
 import { transformFile } from '../../lambdas/transform/engine';
 import { UnreadableFileError } from '../../lambdas/transform/source-file';
-import { VALID_CONTRACT, mutate } from '../fixtures/contract-text';
+import { mutate } from '../fixtures/contract-text';
 
 const arrayContract = parseContract(mutate('value: ndjson', 'value: json-array'), 'contracts/clicks.yaml');
 const lineage = { sourceKey: 'clicks/a.json', sourceVersion: 'v1', fileId: 'f1', ingestedAt: '2024-01-01T00:00:00Z' };
