@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -16,6 +19,11 @@ export interface LocalAthenaOptions {
   /** Where results claim to be stored (Athena returns it; nothing is written there). */
   readonly outputLocation?: string;
   readonly port?: number;
+  /**
+   * Stores a file written by `UNLOAD (…) TO 's3://…/'` at the given S3 URL. Without it UNLOAD fails, as
+   * it would in Athena without access to the target.
+   */
+  readonly unload?: (localFile: string, s3Url: string) => Promise<void>;
 }
 
 type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -179,6 +187,21 @@ export class LocalAthena {
     try {
       await this.options.prepare?.();
       if (e.database) await c.run(`SET schema = '${e.database.replace(/'/g, "''")}'`);
+      const unload = /^\s*UNLOAD\s*\(([\s\S]*)\)\s*TO\s*'(s3:\/\/[^']+\/)'\s*WITH\s*\(([\s\S]*)\)\s*$/i.exec(sql);
+      if (unload) {
+        if (!/format\s*=\s*'PARQUET'/i.test(unload[3])) throw new Error("the local Athena unloads only WITH (format = 'PARQUET')");
+        if (!this.options.unload) throw new Error('UNLOAD is not available: this local Athena has no S3 target');
+        const dir = mkdtempSync(join(tmpdir(), 'athena-unload-'));
+        try {
+          const file = join(dir, 'part-00000.parquet');
+          await c.run(`COPY (${unload[1]}) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`);
+          await this.options.unload(file, `${unload[2]}part-00000.parquet`);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+        Object.assign(e, { state: 'SUCCEEDED', columns: [], rows: [] });
+        return;
+      }
       const result = await c.runAndReadAll(sql);
       const names = result.columnNames();
       const types = result.columnTypes().map((t) => athenaType(t.toString()));

@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { createReadStream, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadContracts } from '../lambdas/shared/contracts';
 import { trinoCompatSql } from '../lambdas/shared/gold';
 import { OPERATIONS_PREFIX } from '../lambdas/shared/manifest';
@@ -25,6 +26,10 @@ export async function startPlatformAthena(platform: LocalPlatform): Promise<Loca
   const athena = new LocalAthena({
     connection,
     outputLocation: `s3://${platform.buckets['athena-results']}/results`,
+    unload: async (file, url) => {
+      const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(url)!;
+      await platform.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(file), ContentLength: statSync(file).size }));
+    },
     prepare: async () => {
       await mirror(platform, platform.buckets.silver, '', join(cache, 'silver'), (key) => key.startsWith(OPERATIONS_PREFIX));
       await mirror(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, cache, () => false, true);

@@ -19,6 +19,8 @@ export interface E2E {
   text(bucket: string, key: string): Promise<string>;
   /** Rows of a silver Parquet object, read with DuckDB. */
   parquet(key: string, sql?: string): Promise<Record<string, unknown>[]>;
+  /** Rows of a Parquet object of any bucket, read with DuckDB (view `t`). */
+  parquetFrom(bucket: string, key: string, sql?: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,17 @@ export async function startE2E(): Promise<E2E> {
   const db = await DuckDBInstance.create(':memory:');
   const text = async (bucket: string, key: string) =>
     (await platform.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString('utf8');
+  const parquetFrom = async (bucket: string, key: string, sql = 'SELECT * FROM t') => {
+    const body = await platform.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const path = join(scratch, `${bucket}_${key.replace(/\//g, '_')}`);
+    writeFileSync(path, await body.Body!.transformToByteArray());
+    const connection = await db.connect();
+    await connection.run(`SET TimeZone = 'UTC'`);
+    await connection.run(`CREATE OR REPLACE TEMP VIEW t AS SELECT * FROM read_parquet('${path}')`);
+    const rows = (await connection.runAndReadAll(sql)).getRowObjectsJson();
+    connection.closeSync();
+    return rows as Record<string, unknown>[];
+  };
   return {
     platform,
     handler,
@@ -46,17 +59,8 @@ export async function startE2E(): Promise<E2E> {
       return (out.Contents ?? []).map((o) => o.Key!).sort();
     },
     text,
-    async parquet(key, sql = 'SELECT * FROM t') {
-      const body = await platform.s3.send(new GetObjectCommand({ Bucket: platform.buckets.silver, Key: key }));
-      const path = join(scratch, `${key.replace(/\//g, '_')}`);
-      writeFileSync(path, await body.Body!.transformToByteArray());
-      const connection = await db.connect();
-      await connection.run(`SET TimeZone = 'UTC'`);
-      await connection.run(`CREATE OR REPLACE TEMP VIEW t AS SELECT * FROM read_parquet('${path}')`);
-      const rows = (await connection.runAndReadAll(sql)).getRowObjectsJson();
-      connection.closeSync();
-      return rows as Record<string, unknown>[];
-    },
+    parquet: (key, sql) => parquetFrom(platform.buckets.silver, key, sql),
+    parquetFrom,
     close: () => platform.close(),
   };
 }
