@@ -4,6 +4,7 @@ import type { CatalogStack } from '../catalog/catalog-stack';
 import type { StageConfig } from '../config/stage-config';
 import { glueDatabaseName } from '../naming';
 import type { StorageStack } from '../storage/storage-stack';
+import { GoldBuild } from './gold-build';
 import { GoldViews } from './gold-views';
 
 export interface GoldStackProps extends StackProps {
@@ -12,21 +13,31 @@ export interface GoldStackProps extends StackProps {
   readonly catalog: CatalogStack;
 }
 
-/** The Gold layer: the SQL datasets of sql/gold as Athena views. */
+/** The Gold layer: the SQL datasets of sql/gold as Athena views, and their materialized builds. */
 export class GoldStack extends Stack {
   readonly views: GoldViews;
+  readonly build: GoldBuild;
 
   constructor(scope: Construct, id: string, props: GoldStackProps) {
     super(scope, id, props);
     const { config, storage, catalog } = props;
     this.addStackDependency(storage);
     this.addStackDependency(catalog);
+    const databases = { silver: glueDatabaseName(config, 'silver'), gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') };
     this.views = new GoldViews(this, 'GoldViews', {
-      databases: { silver: glueDatabaseName(config, 'silver'), gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') },
+      databases,
       workGroup: catalog.workgroup.name,
       resultsBucket: storage.athenaResults,
       encryptionKey: storage.key,
       sourceBuckets: [storage.silver],
+    });
+    this.build = new GoldBuild(this, 'GoldBuild', {
+      databases,
+      workGroup: catalog.workgroup.name,
+      goldBucket: storage.gold,
+      silverBucket: storage.silver,
+      resultsBucket: storage.athenaResults,
+      encryptionKey: storage.key,
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,18 +21,22 @@ export interface PlatformFunctionProps extends Omit<NodejsFunctionProps, 'runtim
 
 /**
  * A NodejsFunction with the platform's defaults: Node.js 24 on arm64, bundled locally by esbuild (no
- * Docker), minified ES2022+ with source maps, structured JSON logs kept for a month, and X-Ray tracing.
+ * Docker), minified with source maps, structured JSON logs kept for a month in its own log group, X-Ray
+ * tracing, and a role with no AWS managed policy.
  * Anything else can be overridden through props.
  */
 export class PlatformFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     const logGroup = props.logGroup ?? new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH });
+    // A role of its own without AWS managed policies: logs go to exactly its log group (granted below).
+    const role = props.role ?? new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     super(scope, id, {
       memorySize: 1024,
       timeout: Duration.minutes(1),
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup,
+      role,
       ...props,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       runtime: PLATFORM_RUNTIME,
@@ -46,7 +51,6 @@ export class PlatformFunction extends NodejsFunction {
         ...props.bundling,
       },
     });
-    // A role passed in props has no managed policy: give it exactly its own log group.
     logGroup.grantWrite(this);
   }
 }

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { goldDatasets } from '../../lambdas/shared/gold';
 
 const GOLD_DATASETS = goldDatasets();
@@ -35,13 +37,32 @@ describe('gold stack', () => {
     expect((sm.Properties as any).LoggingConfiguration.Level).toBe('ALL');
   });
 
-  it('lets the view handlers run queries only in the platform workgroup', () => {
+  it('lets the view and build functions run queries only in the platform workgroup', () => {
     const statements = Object.values(resourcesOf(t, 'AWS::IAM::Policy')).flatMap((p) => (p.Properties.PolicyDocument as any).Statement as { Action: string | string[]; Resource: unknown }[]);
     const athena = statements.filter((s) => JSON.stringify(s.Action).includes('athena:'));
     expect(athena.length).toBeGreaterThan(0);
     for (const s of athena) {
-      expect([...(s.Action as string[])].sort()).toEqual(['athena:GetQueryExecution', 'athena:StartQueryExecution']);
+      expect((s.Action as string[]).filter((a) => !['athena:GetQueryExecution', 'athena:StartQueryExecution', 'athena:GetQueryResults'].includes(a))).toEqual([]);
       expect(JSON.stringify(s.Resource)).toContain(':workgroup/medallion-dev-analytics');
     }
+  });
+
+  it('publishes each Gold dataset to a <dataset>_published table of its contract columns, partitioned by as_of', () => {
+    const tables = Object.values(resourcesOf(t, 'AWS::Glue::Table')).map((r) => (r.Properties as any).TableInput);
+    expect(tables.map((x) => x.Name).sort()).toEqual(GOLD_DATASETS.map((d) => `${d}_published`).sort());
+    const vpf = tables.find((x) => x.Name === 'value_prop_features_published');
+    expect(vpf.PartitionKeys).toEqual([{ Name: 'as_of', Type: 'string' }]);
+    expect(vpf.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => `${c.Name}:${c.Type}`)).toEqual([
+      'day:date', 'user_id:bigint', 'value_prop:string', 'position:int', 'clicked:boolean', 'prints_3w:bigint', 'taps_3w:bigint', 'pays_3w:bigint', 'amount_3w:decimal(18,2)',
+    ]);
+    expect(vpf.Parameters).toEqual({ classification: 'parquet', EXTERNAL: 'TRUE' });
+  });
+
+  it('runs the build function with the stage names and the SQL bundled next to it', () => {
+    const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => (f.Properties as any).Environment?.Variables?.SQL_DIR);
+    expect((fn!.Properties as any).Environment.Variables).toMatchObject({ SILVER_DATABASE: 'medallion_dev_silver', GOLD_DATABASE: 'medallion_dev_gold', OPS_DATABASE: 'medallion_dev_ops', WORKGROUP: 'medallion-dev-analytics', SQL_DIR: '/var/task/sql' });
+    const dir = (dev.gold.node.root as unknown as { synth: () => { directory: string } }).synth().directory;
+    const asset = join(dir, `asset.${(fn!.Properties as any).Code.S3Key.replace(/\.zip$/, '')}`);
+    expect(readdirSync(join(asset, 'sql', 'gold')).sort()).toEqual(GOLD_DATASETS.map((d) => `${d}.sql`).sort());
   });
 });

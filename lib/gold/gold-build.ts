@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { loadGoldContracts } from '../../lambdas/shared/contracts';
+import { publishedTableInput } from '../../lambdas/shared/gold';
+import { PlatformFunction } from '../runtime/platform-function';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface GoldBuildProps {
+  readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
+  readonly workGroup: string;
+  readonly goldBucket: IBucket;
+  readonly silverBucket: IBucket;
+  readonly resultsBucket: IBucket;
+  readonly encryptionKey: IKey;
+}
+
+/** SDK-shaped (PascalCase) input to CloudFormation-shaped (camelCase) props; map values of `Parameters` keep their keys. */
+function camel(value: unknown, keepKeys = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => camel(v));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [keepKeys ? k : k[0].toLowerCase() + k.slice(1), camel(v, k === 'Parameters')]),
+  );
+}
+
+/**
+ * The materialized Gold build: a function that unloads a Gold dataset for an as-of date to a fresh build
+ * prefix of the gold bucket and switches the `as_of` partition of `<dataset>_published` to it (atomic
+ * publish), plus those published tables, generated from the Gold contracts.
+ */
+export class GoldBuild extends Construct {
+  readonly function: PlatformFunction;
+  readonly tables: glue.CfnTable[];
+
+  constructor(scope: Construct, id: string, props: GoldBuildProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.tables = loadGoldContracts().map(
+      (contract) =>
+        new glue.CfnTable(this, `Published-${contract.name}`, {
+          catalogId: stack.account,
+          databaseName: props.databases.gold,
+          tableInput: camel(publishedTableInput(contract, props.goldBucket.bucketName)) as glue.CfnTable.TableInputProperty,
+        }),
+    );
+    this.function = new PlatformFunction(this, 'Function', {
+      entry: join(ROOT, 'lambdas', 'gold-build', 'handler.ts'),
+      description: 'Builds Gold datasets for an as-of date and publishes them atomically',
+      timeout: Duration.minutes(15),
+      memorySize: 512,
+      environment: {
+        GOLD_BUCKET: props.goldBucket.bucketName,
+        SILVER_DATABASE: props.databases.silver,
+        GOLD_DATABASE: props.databases.gold,
+        OPS_DATABASE: props.databases.ops,
+        WORKGROUP: props.workGroup,
+        SQL_DIR: '/var/task/sql',
+      },
+      bundling: {
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input: string, output: string) => [`mkdir -p "${output}/sql/gold"`, `cp "${join(ROOT, 'sql', 'gold')}"/*.sql "${output}/sql/gold/"`],
+        },
+      },
+    });
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroup })],
+      }),
+    );
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:UpdatePartition', 'glue:BatchCreatePartition'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          ...Object.values(props.databases).map((db) => stack.formatArn({ service: 'glue', resource: 'database', resourceName: db })),
+          ...Object.values(props.databases).map((db) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/*` })),
+        ],
+      }),
+    );
+    props.silverBucket.grantRead(this.function);
+    props.goldBucket.grantReadWrite(this.function);
+    props.resultsBucket.grantReadWrite(this.function);
+    props.encryptionKey.grantEncryptDecrypt(this.function);
+    NagSuppressions.addResourceSuppressions(
+      this,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Athena reads every silver and ops table and writes builds under any dataset/as_of/build prefix of the gold bucket (names known only at run time); actions are Glue reads plus partition updates in these databases, object access in exactly these buckets, and X-Ray (Resource *).',
+          appliesTo: [
+            'Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*',
+            'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*', 'Resource::*',
+            { regex: '/^Resource::.*(Gold|Silver|AthenaResults)[0-9A-F]{8}.*\\/\\*$/g' },
+            { regex: '/^Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\\/.*\\/\\*$/g' },
+          ],
+        },
+      ],
+      true,
+    );
+  }
+}
