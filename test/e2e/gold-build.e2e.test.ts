@@ -22,8 +22,10 @@ beforeAll(async () => {
   glue = new GlueClient({ ...aws, endpoint: e2e.platform.emulator.endpoint });
   client = new AthenaClient({ ...aws, endpoint: athena.endpoint });
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: databases.gold } }));
-  const contract = loadGoldContracts().find((c) => c.name === 'value_prop_features')!;
-  await glue.send(new CreateTableCommand({ DatabaseName: databases.gold, TableInput: publishedTableInput(contract, e2e.platform.buckets.gold) }));
+  // As the gold stack does: one published table per Gold contract.
+  for (const contract of loadGoldContracts()) {
+    await glue.send(new CreateTableCommand({ DatabaseName: databases.gold, TableInput: publishedTableInput(contract, e2e.platform.buckets.gold) }));
+  }
   await e2e.ingest({
     'prints/2020-11-28.json': lines(print('2020-11-28', 1, 'point'), print('2020-11-21', 1, 'point')),
     'taps/2020-11-28.json': lines(print('2020-11-28', 1, 'point')),
@@ -60,5 +62,24 @@ describe('materialized Gold build with atomic publish (local Athena + Glue and S
   it('fails with Athena\'s reason when the build query fails', async () => {
     const deps = { athena: client, glue, settings: { goldBucket: e2e.platform.buckets.gold, databases: { ...databases, silver: 'missing_db' }, workGroup: 'wg', pollMs: 10 } };
     await expect(buildGoldDataset({ dataset: 'value_prop_features', asOf: '2020-11-28' }, deps)).rejects.toThrow(/^Athena query \S+ failed: Catalog Error: Table with name "missing_db.prints" does not exist/);
+  });
+
+  it('the Lambda handler builds the requested datasets with the settings of its environment', async () => {
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_ATHENA: athena.endpoint,
+      GOLD_BUCKET: e2e.platform.buckets.gold,
+      SILVER_DATABASE: databases.silver,
+      GOLD_DATABASE: databases.gold,
+      OPS_DATABASE: databases.ops,
+      WORKGROUP: 'medallion-dev-analytics',
+    });
+    const { handler } = await import('../../lambdas/gold-build/handler');
+    await expect(handler({ datasets: ['nope'] })).rejects.toThrow('unknown Gold dataset(s): nope; known: user_session_analysis, daily_kpis, daily_revenue, data_quality_history, value_prop_features');
+    const out = await handler({ datasets: ['value_prop_features'] });
+    expect(out.builds.map((b) => [b.dataset, b.asOf])).toEqual([['value_prop_features', '2020-11-28']]);
+    const backfill = await handler({ datasets: ['value_prop_features', 'daily_revenue'], from: '2020-11-27', to: '2020-11-28' });
+    expect(backfill.builds.map((b) => `${b.dataset}@${b.asOf}`)).toEqual([
+      'daily_revenue@2020-11-27', 'value_prop_features@2020-11-27', 'daily_revenue@2020-11-28', 'value_prop_features@2020-11-28',
+    ]);
   });
 });
