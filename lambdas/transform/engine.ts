@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetContract } from '../shared/contracts';
 import { UnreadableFileError } from './source-file';
-import { checkSql, readSourceSql, silverSelectSql, sqlString, type JsonReader, type LineageValues, type PiiPads } from './sql';
+import { checkSql, cleanSilverSelectSql, NOT_CLEAN_MARKER, readSourceSql, silverSelectSql, sqlString, type JsonReader, type LineageValues, type PiiPads } from './sql';
 
 export interface EngineInput {
   readonly contract: DatasetContract;
@@ -37,6 +37,8 @@ export interface EngineResult {
   readonly reasons: Readonly<Record<string, number>>;
   readonly silver: readonly PartitionOutput[];
   readonly quarantine: readonly PartitionOutput[];
+  /** `single-pass` when the whole file was clean and took the fast path, else `full`. */
+  readonly readPath: 'single-pass' | 'full';
 }
 
 let instance: Promise<DuckDBInstance> | undefined;
@@ -146,6 +148,52 @@ const CSV_REJECT_REASONS: Record<string, string> = {
   'INVALID UNICODE': 'not valid UTF-8',
 };
 
+/** Whether DuckDB refused the input itself (a malformed file), as opposed to failing for other reasons. */
+const isReaderError = (message: string): boolean => /^(Invalid Input|IO|Conversion) Error/.test(message);
+
+/**
+ * The fast path for JSON files, taken first: DuckDB's JSON reader with the contract's shape, every
+ * conversion and rule, and the partitioned Parquet write in one streaming statement, with nothing
+ * materialized. It gives up (undefined, nothing left behind) at the first malformed line or row that
+ * breaks a rule; the full path then reads the file again and accounts for every row.
+ */
+async function singlePass(connection: DuckDBConnection, input: EngineInput, silverDir: string): Promise<EngineResult | undefined> {
+  const { contract } = input;
+  let stats: unknown[][];
+  try {
+    await connection.run(readSourceSql(contract, input.textPath, 'schema'));
+    const select = cleanSilverSelectSql(contract, input.projectionStartDate, input.lineage, input.pii);
+    stats = await rows(
+      connection,
+      `COPY (${select}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE, RETURN_STATS)`,
+    );
+  } catch (e) {
+    const message = (e as Error).message;
+    if (!message.includes(NOT_CLEAN_MARKER) && !isReaderError(message)) throw e;
+    rmSync(silverDir, { recursive: true, force: true });
+    return undefined;
+  }
+  // RETURN_STATS: one row per written file, with its row count and its partition values.
+  const counts = new Map<string, number>();
+  for (const [, count, , , , partitionKeys] of stats) {
+    const dt = String((partitionKeys as { entries: { key: string; value: string }[] }).entries.find((k) => k.key === 'dt')!.value);
+    counts.set(dt, (counts.get(dt) ?? 0) + Number(count));
+  }
+  const written = [...counts.values()].reduce((a, b) => a + b, 0);
+  // With a primary key, rows replaced by a later one in the file are not written: count what was read.
+  const parsed = contract.primaryKey.length ? await scalar(connection, 'SELECT count(*) FROM src') : written;
+  return {
+    rowsIn: parsed,
+    rowsValid: parsed,
+    rowsQuarantined: 0,
+    rowsSuperseded: parsed - written,
+    reasons: {},
+    silver: listPartitions(silverDir).map((p) => ({ ...p, rows: counts.get(p.dt) ?? 0 })),
+    quarantine: [],
+    readPath: 'single-pass',
+  };
+}
+
 /**
  * Reads a local source file with the contract's explicit schema, validates every row and writes the
  * valid rows as zstd Parquet partitioned by event date and the rejected rows as JSON lines with their
@@ -163,6 +211,10 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
   mkdirSync(input.outDir, { recursive: true });
   try {
     await connection.run(`SET TimeZone = 'UTC'`);
+    if (contract.format !== 'csv') {
+      const clean = await singlePass(connection, input, silverDir);
+      if (clean) return clean;
+    }
     const build = async (reader: JsonReader) => {
       try {
         await connection.run(readSourceSql(contract, input.textPath, reader));
@@ -170,24 +222,13 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
       } catch (e) {
         // The reader rejecting the file as a whole is bad data; anything else is ours to retry.
         const message = (e as Error).message;
-        if (!/^(Invalid Input|IO|Conversion) Error/.test(message)) throw e;
+        if (!isReaderError(message)) throw e;
         throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${message.split('\n')[0]}`);
       }
     };
-    if (contract.format === 'csv') {
-      await build('lines');
-    } else {
-      // Clean files take the fast schema reader; a file with any bad line or row is read again line by
-      // line, so that every quarantined row keeps its exact original text and line number.
-      let clean = false;
-      try {
-        await build('schema');
-        clean = (await scalar(connection, 'SELECT count(*) FROM checked WHERE len(_reasons) > 0')) === 0;
-      } catch (e) {
-        if (!(e instanceof UnreadableFileError)) throw e;
-      }
-      if (!clean) await build('lines');
-    }
+    // A JSON file that is not clean is read line by line, so that every quarantined row keeps its exact
+    // original text and line number.
+    await build('lines');
     // CSV records the reader could not split land in its rejects table while `checked` is built.
     const csv = contract.format === 'csv';
     if (csv) {
@@ -245,6 +286,7 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
       reasons,
       silver: listPartitions(silverDir).map((p) => ({ ...p, rows: silverCounts.get(p.dt) ?? 0 })),
       quarantine: listPartitions(quarantineDir).map((p) => ({ ...p, rows: quarantineCounts.get(p.dt) ?? 0 })),
+      readPath: 'full',
     };
   } finally {
     await connection.run('DROP VIEW IF EXISTS src');

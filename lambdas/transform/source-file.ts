@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const CR = Buffer.from([0x0d]);
 
 export interface SourceFile {
   /** Local path of the decompressed text, without a UTF-8 BOM, with LF line ends. */
@@ -22,47 +23,48 @@ export class UnreadableFileError extends Error {
   readonly code = 'UNREADABLE_FILE';
 }
 
-/** Drops a UTF-8 byte order mark at the very start of the stream, however the first chunks are cut. */
-function stripBom(): Transform {
-  let head: Buffer | undefined = Buffer.alloc(0);
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (head === undefined) return done(null, chunk);
-      head = Buffer.concat([head, chunk]);
-      if (head.length < BOM.length) return done();
-      const out = head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
-      head = undefined;
-      done(null, out);
-    },
-    flush(done) {
-      if (head && head.length > 0 && !BOM.subarray(0, head.length).equals(head)) this.push(head);
-      done();
-    },
-  });
-}
-
 /**
- * Turns CRLF line ends into LF. DuckDB's reader needs one newline convention per file, and producers
- * mix them (an editor saving one line); a CR that ends a chunk waits for the next one.
+ * Turns bytes into the text the engine reads, in one pass: drops a UTF-8 byte order mark at the very
+ * start (however the first chunks are cut) and turns CRLF line ends into LF. DuckDB's reader needs one
+ * newline convention per file, and producers mix them (an editor saving one line); a CR that ends a
+ * chunk waits for the next one. Chunks without a CR pass through uncopied.
  */
-function normalizeNewlines(): Transform {
+function toText(onChunk: (chunk: Buffer) => void): Transform {
+  let head: Buffer | undefined = Buffer.alloc(0);
   let pendingCr = false;
+  const emit = (stream: Transform, data: Buffer) => {
+    if (data.length === 0) return;
+    onChunk(data);
+    stream.push(data);
+  };
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
-      let data = pendingCr ? Buffer.concat([Buffer.from([0x0d]), chunk]) : chunk;
+      let data = chunk;
+      if (head !== undefined) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < BOM.length) return done();
+        data = head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
+        head = undefined;
+      }
+      if (pendingCr) data = Buffer.concat([CR, data]);
       pendingCr = data.length > 0 && data[data.length - 1] === 0x0d;
       if (pendingCr) data = data.subarray(0, data.length - 1);
-      if (data.indexOf(0x0d) === -1) return done(null, data);
+      if (data.indexOf(0x0d) === -1) {
+        emit(this, data);
+        return done();
+      }
       const out = Buffer.allocUnsafe(data.length);
       let n = 0;
       for (let i = 0; i < data.length; i++) {
         if (data[i] === 0x0d && data[i + 1] === 0x0a) continue;
         out[n++] = data[i];
       }
-      done(null, out.subarray(0, n));
+      emit(this, out.subarray(0, n));
+      done();
     },
     flush(done) {
-      if (pendingCr) this.push(Buffer.from([0x0d]));
+      if (head && head.length > 0 && !BOM.subarray(0, head.length).equals(head)) emit(this, head);
+      if (pendingCr) emit(this, CR);
       done();
     },
   });
@@ -93,7 +95,7 @@ export async function materialize(body: Readable, key: string, path: string): Pr
     }),
   ];
   if (/\.gz$/i.test(key)) stages.push(createGunzip());
-  stages.push(stripBom(), normalizeNewlines(), counter((c) => (textBytes += c.length)));
+  stages.push(toText((c) => (textBytes += c.length)));
   try {
     await pipeline([...stages, createWriteStream(path)]);
   } catch (e) {

@@ -173,30 +173,84 @@ export function reasonExpression(p: ContractProperty, v: string = typedExpressio
 }
 
 /**
- * SQL creating `checked` from `src`: every typed value, the list of reasons of each row (empty = valid)
- * and the row's partition date (the event date, `unknown` when it cannot be read).
+ * TRUE when a row's value of `p` breaks no rule: the boolean twin of `reasonExpression` (NULL reason ⇔
+ * TRUE here), cheaper to evaluate because no reason text is built. Used by the single-pass clean copy.
  */
-export function checkSql(contract: DatasetContract, projectionStartDate: string): string {
+export function cleanExpression(p: ContractProperty, v: string = typedExpression(p)): string {
+  const r = rawColumn(p);
+  const missing = `(${r} IS NULL OR trim(${r}) = '')`;
+  const holds: string[] = [];
+  if (p.type.logicalType !== 'string') holds.push(`(${v}) IS NOT NULL`);
+  const rules = p.rules;
+  if (rules.acceptedValues) holds.push(`(${v}) IN (${rules.acceptedValues.map(sqlString).join(', ')})`);
+  if (rules.minimum !== undefined) holds.push(`(${v}) >= ${literalFor(p, rules.minimum)}`);
+  if (rules.exclusiveMinimum !== undefined) holds.push(`(${v}) > ${literalFor(p, rules.exclusiveMinimum)}`);
+  if (rules.maximum !== undefined) holds.push(`(${v}) <= ${literalFor(p, rules.maximum)}`);
+  if (rules.exclusiveMaximum !== undefined) holds.push(`(${v}) < ${literalFor(p, rules.exclusiveMaximum)}`);
+  const maxLength = rules.maxLength ?? p.type.maxLength;
+  if (rules.minLength !== undefined) holds.push(`length(${v}) >= ${rules.minLength}`);
+  if (maxLength !== undefined) holds.push(`length(${v}) <= ${maxLength}`);
+  if (rules.pattern !== undefined) holds.push(`regexp_full_match(${v}, ${sqlString(rules.pattern)})`);
+  const present = holds.length ? `(${holds.join(' AND ')})` : 'true';
+  return p.required ? `(NOT ${missing} AND ${present})` : `(${missing} OR ${present})`;
+}
+
+/** The pieces of the row check shared by the full check and the single-pass clean copy. */
+function checkParts(contract: DatasetContract, projectionStartDate: string) {
   const typed = contract.properties.map((p) => `${typedExpression(p)} AS ${typedColumn(p)}`);
   const reasons = contract.properties.map((p) => reasonExpression(p, typedColumn(p)));
   const event = typedColumn(contract.properties.find((x) => x.name === contract.eventTimeColumn)!);
   const eventDay = `CAST(${event} AS DATE)`;
   const eventDate = `CAST(${eventDay} AS VARCHAR)`;
   const early = `CASE WHEN ${eventDay} < DATE ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
-  // Most rows are valid: the list of reasons is only built for a row with at least one.
-  const all = ['_parse_error', ...reasons, early].join(',\n      ');
+  return {
+    /** TRUE when the row breaks no rule (NULL or FALSE otherwise). */
+    clean: [
+      '_parse_error IS NULL',
+      ...contract.properties.map((p) => cleanExpression(p, typedColumn(p))),
+      `(${eventDay} IS NULL OR ${eventDay} >= DATE ${sqlString(projectionStartDate)})`,
+    ].join('\n      AND '),
+    /** Every reason expression of a row, the parse error first; NULL where a rule holds. */
+    all: ['_parse_error', ...reasons, early].join(',\n      '),
+    dt: `coalesce(${eventDate}, 'unknown')`,
+    /** `src` with every typed value computed once. */
+    typedSource: `SELECT _line, _raw, _parse_error, ${contract.properties.map(rawColumn).join(', ')}, ${typed.join(', ')} FROM src`,
+  };
+}
+
+/**
+ * SQL creating `checked` from `src`: every typed value, the list of reasons of each row (empty = valid)
+ * and the row's partition date (the event date, `unknown` when it cannot be read).
+ */
+export function checkSql(contract: DatasetContract, projectionStartDate: string): string {
+  const { all, dt, typedSource } = checkParts(contract, projectionStartDate);
   // A CSV record is kept as a JSON object of its fields; a JSON record as its original line.
   const record =
     contract.format === 'csv' ? `to_json({${contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: ${rawColumn(p)}`).join(', ')}})::VARCHAR` : '_raw';
-  // Typed values are computed once; the original record is kept only for rows going to quarantine.
+  // Most rows are valid: the list of reasons is only built for a row with at least one. The original
+  // record is kept only for rows going to quarantine.
   return `CREATE OR REPLACE TEMP TABLE checked AS
 SELECT _line, CASE WHEN len(_reasons) > 0 THEN ${record} END AS _raw, _reasons, dt, ${contract.properties.map(typedColumn).join(', ')}
 FROM (
   SELECT *,
     CASE WHEN coalesce(${all}) IS NULL THEN []::VARCHAR[] ELSE list_filter([${all}], x -> x IS NOT NULL) END AS _reasons,
-    coalesce(${eventDate}, 'unknown') AS dt
-  FROM (SELECT _line, _raw, _parse_error, ${contract.properties.map(rawColumn).join(', ')}, ${typed.join(', ')} FROM src)
+    ${dt} AS dt
+  FROM (${typedSource})
 )`;
+}
+
+/** Message of the error the single-pass copy raises at the first row that breaks a rule. */
+export const NOT_CLEAN_MARKER = 'medallion: a row breaks a rule';
+
+/**
+ * A single pass from `src` to silver for files expected to be clean: the same conversions and rules as
+ * `checkSql` + `silverSelectSql`, but nothing is materialized; the first row that breaks any rule aborts
+ * the statement with NOT_CLEAN_MARKER, and the caller then takes the full path.
+ */
+export function cleanSilverSelectSql(contract: DatasetContract, projectionStartDate: string, lineage: LineageValues, pads?: PiiPads): string {
+  const { clean, dt, typedSource } = checkParts(contract, projectionStartDate);
+  return silverSelectSql(contract, lineage, pads, `(SELECT *, ${dt} AS dt FROM (${typedSource}))
+WHERE CASE WHEN ${clean} THEN true ELSE error(${sqlString(NOT_CLEAN_MARKER)}) END`);
 }
 
 export interface LineageValues {
@@ -221,7 +275,7 @@ export interface PiiPads {
  * SELECT of the silver rows: valid rows, cast to the contract types, PII replaced by its keyed hash,
  * lineage columns, partition column last; within the file the last row of a primary key wins.
  */
-export function silverSelectSql(contract: DatasetContract, lineage: LineageValues, pads?: PiiPads): string {
+export function silverSelectSql(contract: DatasetContract, lineage: LineageValues, pads?: PiiPads, from = 'checked WHERE len(_reasons) = 0'): string {
   const columns = contract.properties.map((p) => {
     const value = p.pii ? hmacSha256Expression(typedColumn(p), pads!.innerPadHex, pads!.outerPadHex) : typedColumn(p);
     return `CAST(${value} AS ${p.type.duckdbType}) AS ${sqlIdent(p.name)}`;
@@ -233,6 +287,6 @@ export function silverSelectSql(contract: DatasetContract, lineage: LineageValue
   ${sqlString(lineage.sourceKey)} AS _source_key, ${sqlString(lineage.sourceVersion)} AS _source_version,
   ${sqlString(lineage.fileId)} AS _file_id, ${sqlString(lineage.ingestedAt)}::TIMESTAMPTZ::TIMESTAMP AS _ingested_at,
   dt
-FROM checked WHERE len(_reasons) = 0
+FROM ${from}
 ${dedup}`;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseContract } from '../../lambdas/shared/contracts';
+import { loadContracts, parseContract } from '../../lambdas/shared/contracts';
 import { transformFile } from '../../lambdas/transform/engine';
 import { UnreadableFileError } from '../../lambdas/transform/source-file';
 import { mutate } from '../fixtures/contract-text';
@@ -39,5 +39,49 @@ describe('JSON-array sources', () => {
     const { result } = run('{"day": "2020-11-01"');
     await expect(result).rejects.toThrow(UnreadableFileError);
     await expect(run('{"day": "2020-11-01"').result).rejects.toThrow(/^cannot read the file as json-array: Invalid Input Error/);
+  });
+});
+
+describe('single pass for clean JSON files', () => {
+  const contracts = new Map(loadContracts().map((c) => [c.name, c]));
+  async function transform(dataset: string, lines: unknown[]) {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-'));
+    writeFileSync(join(dir, 'in.json'), lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n'));
+    return transformFile({ contract: contracts.get(dataset)!, textPath: join(dir, 'in.json'), lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
+  }
+  const print = (day: string, user_id: number) => ({ day, event_data: { position: 1, value_prop: 'point' }, user_id });
+
+  it('a clean file is written in one pass, with the counts of every partition', async () => {
+    const r = await transform('prints', [print('2020-11-01', 1), print('2020-11-02', 2), print('2020-11-01', 3)]);
+    expect(r.readPath).toBe('single-pass');
+    expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined, rowsSuperseded: r.rowsSuperseded }).toEqual({ rowsIn: 3, rowsValid: 3, rowsQuarantined: 0, rowsSuperseded: 0 });
+    expect(r.silver.map((p) => [p.dt, p.rows, p.files.map((f) => f.split('/').slice(-2).join('/'))])).toEqual([
+      ['2020-11-01', 2, ['dt=2020-11-01/part_0.parquet']],
+      ['2020-11-02', 1, ['dt=2020-11-02/part_0.parquet']],
+    ]);
+  });
+
+  it.each<[string, unknown]>([
+    ['a row that breaks a rule', { ...print('2020-11-02', 2), event_data: { position: -1, value_prop: 'point' } }],
+    ['a malformed line', '{"day": "2020-11-02", '],
+    ['an event before the projection start', print('1999-12-31', 2)],
+  ])('%s sends the whole file down the full path, which leaves nothing of the first attempt', async (_case, bad) => {
+    const r = await transform('prints', [print('2020-11-01', 1), bad, print('2020-11-03', 3)]);
+    expect(r.readPath).toBe('full');
+    expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined }).toEqual({ rowsIn: 3, rowsValid: 2, rowsQuarantined: 1 });
+    expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2020-11-01', 1], ['2020-11-03', 1]]);
+  });
+
+  it('with a primary key, the last row of a key wins and the superseded ones are counted', async () => {
+    const event = (event_id: string, event_type: string, timestamp: string) => ({ event_id, session_id: 's-1', user_id: 'u-1', event_type, timestamp });
+    const r = await transform('events', [
+      event('e-1', 'login', '2024-03-01T10:00:00Z'),
+      event('e-2', 'search', '2024-03-01T10:01:00Z'),
+      event('e-1', 'logout', '2024-03-02T00:30:00+02:00'),
+    ]);
+    expect(r.readPath).toBe('single-pass');
+    expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsSuperseded: r.rowsSuperseded }).toEqual({ rowsIn: 3, rowsValid: 3, rowsSuperseded: 1 });
+    // The later e-1 (2024-03-01 22:30 UTC) replaced the first one: both rows are on 2024-03-01.
+    expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2024-03-01', 2]]);
   });
 });

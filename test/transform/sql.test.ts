@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseContract } from '../../lambdas/shared/contracts';
-import { reasonExpression, typedExpression } from '../../lambdas/transform/sql';
+import { cleanExpression, reasonExpression, typedExpression } from '../../lambdas/transform/sql';
 import { VALID_CONTRACT } from '../fixtures/contract-text';
 
 /** A contract with one property per type and rule, to check every conversion and rule against DuckDB. */
@@ -47,16 +47,18 @@ const contract = parseContract(
 );
 const prop = (name: string) => contract.properties.find((p) => p.name === name)!;
 
-async function evaluate(name: string, raw: string | null): Promise<{ value: unknown; reason: unknown }> {
+async function evaluate(name: string, raw: string | null): Promise<{ value: unknown; reason: unknown; clean: unknown }> {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   await c.run(`SET TimeZone = 'UTC'`);
   const p = prop(name);
   const literal = raw === null ? 'NULL' : `'${raw.replace(/'/g, "''")}'`;
   await c.run(`CREATE TEMP TABLE src AS SELECT NULL::VARCHAR AS _parse_error, ${literal}::VARCHAR AS "r_${p.name}"`);
-  const [row] = (await c.runAndReadAll(`SELECT (${typedExpression(p)})::VARCHAR AS value, ${reasonExpression(p)} AS reason FROM src`)).getRowObjectsJson();
+  const [row] = (
+    await c.runAndReadAll(`SELECT (${typedExpression(p)})::VARCHAR AS value, ${reasonExpression(p)} AS reason, coalesce(${cleanExpression(p)}, false) AS clean FROM src`)
+  ).getRowObjectsJson();
   c.closeSync();
-  return row as { value: unknown; reason: unknown };
+  return row as { value: unknown; reason: unknown; clean: unknown };
 }
 
 describe('type conversion and row rules, evaluated by DuckDB', () => {
@@ -88,11 +90,14 @@ describe('type conversion and row rules, evaluated by DuckDB', () => {
     ['code', 'pen', 'pen', 'code: does not match ^[A-Z]+$'],
     ['code', 'P', 'P', 'code: shorter than 2 characters'],
     ['code', 'PENS', 'PENS', 'code: longer than 3 characters'],
+    ['code', null, null, null],
+    ['code', '  ', '  ', null],
     ['kind', 'a', 'a', null],
     ['kind', 'c', 'c', 'kind: not an accepted value (a, b)'],
     ['extra', '{"sku":"A-1"}', '{"sku":"A-1"}', null],
     ['extra', '[1,2]', null, 'extra: not a JSON object'],
   ])('%s = %j → %j, %j', async (name, raw, value, reason) => {
-    expect(await evaluate(name, raw)).toEqual({ value, reason });
+    // The single-pass clean check must agree with the reasons: clean exactly when there is no reason.
+    expect(await evaluate(name, raw)).toEqual({ value, reason, clean: reason === null });
   });
 });

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { materialize, UnreadableFileError } from '../../lambdas/transform/source-file';
+
+/** Materializes `chunks` (as an S3 body would deliver them) and returns the text and what was measured. */
+async function text(chunks: (string | Buffer)[], key = 'prints/a.json') {
+  const path = join(mkdtempSync(join(tmpdir(), 'source-')), 'source.txt');
+  const buffers = chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'binary') : c));
+  const source = await materialize(Readable.from(buffers), key, path);
+  const stored = Buffer.concat(buffers);
+  expect(source.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
+  expect(source.storedBytes).toBe(stored.length);
+  const out = readFileSync(path);
+  expect(source.textBytes).toBe(out.length);
+  return out.toString('binary');
+}
+
+describe('materialize: stored bytes to the text the engine reads', () => {
+  it.each<[string, string[], string]>([
+    ['plain text passes unchanged', ['a\nb\n'], 'a\nb\n'],
+    ['a BOM is dropped', ['\xef\xbb\xbfa\n'], 'a\n'],
+    ['a BOM cut over three chunks is dropped', ['\xef', '\xbb', '\xbfa\n'], 'a\n'],
+    ['bytes that only start like a BOM are kept', ['\xef\xbbx\n'], '\xef\xbbx\n'],
+    ['a file shorter than a BOM is kept', ['a'], 'a'],
+    ['CRLF becomes LF', ['a\r\nb\r\n'], 'a\nb\n'],
+    ['CRLF cut between chunks becomes LF', ['a\r', '\nb\r', '\n'], 'a\nb\n'],
+    ['mixed line ends', ['a\r\nb\nc\r\n'], 'a\nb\nc\n'],
+    ['a CR not followed by LF is kept', ['a\rb\n'], 'a\rb\n'],
+    ['a CR ending the file is kept', ['a\r'], 'a\r'],
+    ['BOM and CRLF together', ['\xef\xbb\xbfa\r\n', 'b\r\n'], 'a\nb\n'],
+  ])('%s', async (_case, chunks, expected) => {
+    expect(await text(chunks)).toBe(expected);
+  });
+
+  it('gunzips .gz objects, hashing the stored (compressed) bytes', async () => {
+    const gz = gzipSync(Buffer.from('\xef\xbb\xbfa\r\nb\n', 'binary'));
+    expect(await text([gz.subarray(0, 5), gz.subarray(5)], 'prints/a.json.gz')).toBe('a\nb\n');
+  });
+
+  it('a corrupt gzip object is unreadable, with the reason', async () => {
+    await expect(text(['not gzip at all'], 'prints/a.json.gz')).rejects.toThrow(UnreadableFileError);
+    await expect(text(['not gzip at all'], 'prints/a.json.gz')).rejects.toThrow(/^not a valid gzip file: incorrect header check$/);
+  });
+});
