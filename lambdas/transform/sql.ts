@@ -106,26 +106,38 @@ const INTEGER_TEXT = String.raw`^\s*[-+]?[0-9]+\s*$`;
 const DATE_TEXT = String.raw`^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$`;
 const TIMESTAMP_TEXT = String.raw`^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$`;
 
-/** Converted value of a property, NULL when the raw text does not convert. Timestamps come out in UTC. */
+/**
+ * A missing value: NULL, empty or only spaces (as DuckDB's `trim`). Most values do not start with a space,
+ * so `trim` (which copies the string) only runs for those that do.
+ */
+export function blankExpression(p: ContractProperty): string {
+  const r = rawColumn(p);
+  return `(${r} IS NULL OR CASE WHEN starts_with(${r}, ' ') THEN trim(${r}) = '' ELSE ${r} = '' END)`;
+}
+
+/**
+ * Converted value of a property, NULL when the raw text does not convert. Timestamps come out in UTC.
+ * The patterns allow surrounding whitespace, which DuckDB's casts skip.
+ */
 export function typedExpression(p: ContractProperty): string {
   const r = rawColumn(p);
   const t = p.type;
   switch (t.logicalType) {
     case 'integer':
-      return `CASE WHEN regexp_full_match(${r}, ${sqlString(INTEGER_TEXT)}) THEN TRY_CAST(trim(${r}) AS ${t.duckdbType}) END`;
+      return `CASE WHEN regexp_full_match(${r}, ${sqlString(INTEGER_TEXT)}) THEN TRY_CAST(${r} AS ${t.duckdbType}) END`;
     case 'number':
       if (t.scale !== undefined) {
         const decimalText = String.raw`^\s*[-+]?([0-9]+(\.[0-9]{0,${t.scale}})?|\.[0-9]{1,${t.scale}})\s*$`;
-        return `CASE WHEN regexp_full_match(${r}, ${sqlString(decimalText)}) THEN TRY_CAST(trim(${r}) AS ${t.duckdbType}) END`;
+        return `CASE WHEN regexp_full_match(${r}, ${sqlString(decimalText)}) THEN TRY_CAST(${r} AS ${t.duckdbType}) END`;
       }
-      return `TRY_CAST(trim(${r}) AS ${t.duckdbType})`;
+      return `TRY_CAST(${r} AS ${t.duckdbType})`;
     case 'boolean':
       return `CASE lower(trim(${r})) WHEN 'true' THEN true WHEN 'false' THEN false END`;
     case 'date':
-      return `CASE WHEN regexp_full_match(${r}, ${sqlString(DATE_TEXT)}) THEN TRY_CAST(trim(${r}) AS DATE) END`;
+      return `CASE WHEN regexp_full_match(${r}, ${sqlString(DATE_TEXT)}) THEN TRY_CAST(${r} AS DATE) END`;
     case 'timestamp':
       // Values with an offset are converted to UTC; values without one are taken as UTC (session time zone).
-      return `CASE WHEN regexp_full_match(${r}, ${sqlString(TIMESTAMP_TEXT)}) THEN TRY_CAST(TRY_CAST(trim(${r}) AS TIMESTAMPTZ) AS TIMESTAMP) END`;
+      return `CASE WHEN regexp_full_match(${r}, ${sqlString(TIMESTAMP_TEXT)}) THEN TRY_CAST(TRY_CAST(${r} AS TIMESTAMPTZ) AS TIMESTAMP) END`;
     case 'object':
       return `CASE WHEN json_valid(${r}) AND json_type(${r}::JSON) = 'OBJECT' THEN ${r} END`;
     case 'string':
@@ -152,10 +164,9 @@ function literalFor(p: ContractProperty, value: number | string): string {
  * not be parsed get no column reasons (the parse error says it all).
  */
 export function reasonExpression(p: ContractProperty, v: string = typedExpression(p)): string {
-  const r = rawColumn(p);
   const label = (text: string) => sqlString(`${p.name}: ${text}`);
   const branches: string[] = [];
-  branches.push(`WHEN ${r} IS NULL OR trim(${r}) = '' THEN ${p.required ? label('missing required value') : 'NULL'}`);
+  branches.push(`WHEN ${blankExpression(p)} THEN ${p.required ? label('missing required value') : 'NULL'}`);
   if (p.type.logicalType !== 'string') branches.push(`WHEN (${v}) IS NULL THEN ${label(TYPE_REASONS[p.type.logicalType](p))}`);
   const rules = p.rules;
   if (rules.acceptedValues) {
@@ -177,8 +188,7 @@ export function reasonExpression(p: ContractProperty, v: string = typedExpressio
  * TRUE here), cheaper to evaluate because no reason text is built. Used by the single-pass clean copy.
  */
 export function cleanExpression(p: ContractProperty, v: string = typedExpression(p)): string {
-  const r = rawColumn(p);
-  const missing = `(${r} IS NULL OR trim(${r}) = '')`;
+  const missing = blankExpression(p);
   const holds: string[] = [];
   if (p.type.logicalType !== 'string') holds.push(`(${v}) IS NOT NULL`);
   const rules = p.rules;
@@ -192,7 +202,9 @@ export function cleanExpression(p: ContractProperty, v: string = typedExpression
   if (maxLength !== undefined) holds.push(`length(${v}) <= ${maxLength}`);
   if (rules.pattern !== undefined) holds.push(`regexp_full_match(${v}, ${sqlString(rules.pattern)})`);
   const present = holds.length ? `(${holds.join(' AND ')})` : 'true';
-  return p.required ? `(NOT ${missing} AND ${present})` : `(${missing} OR ${present})`;
+  if (!p.required) return `(${missing} OR ${present})`;
+  // A blank value never converts: a converted (non-NULL) value is present.
+  return p.type.logicalType === 'string' ? `(NOT ${missing} AND ${present})` : present;
 }
 
 /** The pieces of the row check shared by the full check and the single-pass clean copy. */
