@@ -5,6 +5,7 @@ import { CatalogStack } from './catalog/catalog-stack';
 import { stageConfig, type StageConfig } from './config/stage-config';
 import { applyNagSuppressions } from './nag-suppressions';
 import { GoldStack } from './gold/gold-stack';
+import { ObservabilityStack } from './observability/observability-stack';
 import { StorageStack } from './storage/storage-stack';
 import { TransformStack } from './transform/transform-stack';
 
@@ -25,6 +26,7 @@ export interface Platform {
   readonly catalog: CatalogStack;
   readonly transform: TransformStack;
   readonly gold: GoldStack;
+  readonly observability: ObservabilityStack;
 }
 
 /**
@@ -65,11 +67,20 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     storage,
     catalog,
   });
-  for (const stack of [storage, catalog, transform, gold]) {
+  const observability = new ObservabilityStack(app, `${prefix}-observability`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: dashboard and alarms`,
+    config,
+    contracts,
+    storage,
+    catalog,
+    transform,
+  });
+  for (const stack of [storage, catalog, transform, gold, observability]) {
     Tags.of(stack).add('project', 'medallion-platform');
     Tags.of(stack).add('stage', config.stage);
     applyNagSuppressions(stack);
   }
   if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { config, storage, catalog, transform, gold };
+  return { config, storage, catalog, transform, gold, observability };
 }

@@ -5,12 +5,13 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { s3Client } from '../shared/aws-clients';
 import { loadContracts } from '../shared/contracts';
+import { METRICS_NAMESPACE } from '../shared/metrics';
 import { piiPads } from './pii-key';
 import { processObject, type TransformDeps } from './process-object';
 import { objectsOf } from './s3-event';
 
 const logger = new Logger({ serviceName: 'medallion-transform' });
-const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? 'MedallionPlatform', serviceName: 'transform' });
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: 'transform' });
 
 function required(name: string): string {
   const value = process.env[name];

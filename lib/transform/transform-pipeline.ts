@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics';
 import type { StageConfig } from '../config/stage-config';
 import { resourceName, transformRoleName } from '../naming';
 import { PlatformFunction } from '../runtime/platform-function';
@@ -69,7 +70,7 @@ export class TransformPipeline extends Construct {
         PROJECTION_START_DATE: config.catalog.projectionStartDate,
         PII_KEY_SECRET_ID: this.piiKey.secretArn,
         CONTRACTS_DIR: '/var/task/contracts',
-        METRICS_NAMESPACE: 'MedallionPlatform',
+        METRICS_NAMESPACE,
         POWERTOOLS_SERVICE_NAME: 'transform',
       },
       bundling: {

@@ -1,0 +1,52 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { DatasetContract } from '../../lambdas/shared/contracts';
+import type { CatalogStack } from '../catalog/catalog-stack';
+import type { StageConfig } from '../config/stage-config';
+import { resourceName } from '../naming';
+import type { StorageStack } from '../storage/storage-stack';
+import type { TransformStack } from '../transform/transform-stack';
+import { PlatformAlarms } from './platform-alarms';
+import { PlatformDashboard } from './platform-dashboard';
+
+export interface ObservabilityStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly contracts: readonly DatasetContract[];
+  readonly storage: StorageStack;
+  readonly catalog: CatalogStack;
+  /** The transform, and the alarm topic every alarm notifies. */
+  readonly transform: TransformStack;
+  /** State machines to graph and alarm on, by name. @default none */
+  readonly stateMachines?: Readonly<Record<string, sfn.IStateMachine>>;
+  /** The HTTP API to graph. @default none */
+  readonly api?: apigateway.RestApi;
+}
+
+/** The platform's CloudWatch dashboard and the alarms that need a human, to the one alarm topic. */
+export class ObservabilityStack extends Stack {
+  readonly dashboard: PlatformDashboard;
+  readonly alarms: PlatformAlarms;
+
+  constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
+    super(scope, id, props);
+    const { config, storage, transform } = props;
+    this.dashboard = new PlatformDashboard(this, 'Dashboard', {
+      dashboardName: resourceName(config, 'platform'),
+      contracts: props.contracts,
+      transformFunction: transform.pipeline.function,
+      queue: storage.bronzeNotifications.queue,
+      deadLetterQueue: storage.bronzeNotifications.deadLetterQueue,
+      workGroup: props.catalog.workgroup.name,
+      stateMachines: props.stateMachines,
+      api: props.api,
+    });
+    this.alarms = new PlatformAlarms(this, 'Alarms', {
+      config,
+      topic: transform.alarmTopic,
+      transformFunction: transform.pipeline.function,
+      stateMachines: props.stateMachines,
+    });
+  }
+}
