@@ -152,14 +152,14 @@ const CSV_REJECT_REASONS: Record<string, string> = {
 const isReaderError = (message: string): boolean => /^(Invalid Input|IO|Conversion) Error/.test(message);
 
 /**
- * The fast path for JSON files, taken first: DuckDB's JSON reader with the contract's shape, every
- * conversion and rule, and the partitioned Parquet write in one streaming statement, with nothing
- * materialized. It gives up (undefined, nothing left behind) at the first malformed line or row that
- * breaks a rule; the full path then reads the file again and accounts for every row.
+ * The fast path, taken first: DuckDB's reader with the contract's shape, every conversion and rule, and
+ * the partitioned Parquet write in one streaming statement, with nothing materialized. It gives up
+ * (undefined, nothing left behind) at the first malformed JSON line or row that breaks a rule, or when
+ * the CSV reader set a record aside; the full path then reads the file again and accounts for every row.
  */
 async function singlePass(connection: DuckDBConnection, input: EngineInput, silverDir: string): Promise<EngineResult | undefined> {
   const { contract } = input;
-  let stats: unknown[][];
+  let stats: unknown[][] | undefined;
   try {
     await connection.run(readSourceSql(contract, input.textPath, 'schema'));
     const select = cleanSilverSelectSql(contract, input.projectionStartDate, input.lineage, input.pii);
@@ -167,10 +167,16 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, silv
       connection,
       `COPY (${select}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE, RETURN_STATS)`,
     );
+    // The CSV reader sets records it cannot split aside instead of failing.
+    if (contract.format === 'csv' && (await scalar(connection, 'SELECT count(*) FROM csv_rejects')) > 0) stats = undefined;
   } catch (e) {
     const message = (e as Error).message;
     if (!message.includes(NOT_CLEAN_MARKER) && !isReaderError(message)) throw e;
+    stats = undefined;
+  }
+  if (!stats) {
     rmSync(silverDir, { recursive: true, force: true });
+    for (const table of ['csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
     return undefined;
   }
   // RETURN_STATS: one row per written file, with its row count and its partition values.
@@ -211,10 +217,8 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
   mkdirSync(input.outDir, { recursive: true });
   try {
     await connection.run(`SET TimeZone = 'UTC'`);
-    if (contract.format !== 'csv') {
-      const clean = await singlePass(connection, input, silverDir);
-      if (clean) return clean;
-    }
+    const clean = await singlePass(connection, input, silverDir);
+    if (clean) return clean;
     const build = async (reader: JsonReader) => {
       try {
         await connection.run(readSourceSql(contract, input.textPath, reader));
@@ -226,8 +230,8 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
         throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${message.split('\n')[0]}`);
       }
     };
-    // A JSON file that is not clean is read line by line, so that every quarantined row keeps its exact
-    // original text and line number.
+    // A file that is not clean is read again with every row numbered (JSON line by line), so that every
+    // quarantined row keeps its exact original text and line number.
     await build('lines');
     // CSV records the reader could not split land in its rejects table while `checked` is built.
     const csv = contract.format === 'csv';

@@ -27,11 +27,16 @@ function jsonPath(segments: readonly string[]): string {
 }
 
 /**
- * How JSON sources are read. `schema`: DuckDB's JSON reader with the contract's shape (every leaf as
- * text), one fast pass, but a single malformed line fails the whole read. `lines`: one line at a time, so
- * that a malformed line is just a quarantined row and every rejected row keeps its exact original text.
+ * How sources are read. `schema`: DuckDB's reader with the contract's shape (every leaf as text), one
+ * fast parallel pass with no row numbers unless a primary key needs them; for JSON a single malformed
+ * line fails the whole read. `lines`: every row numbered and, for JSON, one line at a time, so that a
+ * malformed line is just a quarantined row and every rejected row keeps its exact original text and line.
  */
 export type JsonReader = 'schema' | 'lines';
+
+/** Row order matters to the last row of a primary key and to quarantine line numbers; numbering rows serialises the scan. */
+const lineNumber = (contract: DatasetContract, reader: JsonReader, offset = 0): string =>
+  reader === 'lines' || contract.primaryKey.length ? `row_number() OVER ()${offset ? ` + ${offset}` : ''}` : 'NULL::BIGINT';
 
 interface ShapeNode {
   [field: string]: ShapeNode | ContractProperty;
@@ -55,10 +60,8 @@ function schemaReaderSql(contract: DatasetContract, path: string): string {
   const columns = Object.entries(tree).map(([k, v]) => `${sqlString(k)}: ${sqlString(shapeType(v))}`).join(', ');
   const raw = contract.properties.map((p) => `${p.sourcePath.map(sqlIdent).join('.')}::VARCHAR AS ${rawColumn(p)}`).join(', ');
   const format = contract.format === 'json-array' ? 'array' : 'newline_delimited';
-  // Row order matters only to let the last row of a primary key win; numbering rows serialises the scan.
-  const line = contract.primaryKey.length ? 'row_number() OVER ()' : 'NULL::BIGINT';
   return `CREATE OR REPLACE TEMP VIEW src AS
-SELECT ${line} AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
+SELECT ${lineNumber(contract, 'schema')} AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
 FROM read_json(${sqlString(path)}, format = ${sqlString(format)}, columns = {${columns}}, maximum_object_size = ${MAX_LINE_BYTES})`;
 }
 
@@ -68,8 +71,9 @@ export function readSourceSql(contract: DatasetContract, path: string, reader: J
     const csv = contract.csv!;
     const columns = contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: 'VARCHAR'`).join(', ');
     const raw = contract.properties.map((p) => `${sqlIdent(p.sourcePath[0])} AS ${rawColumn(p)}`).join(', ');
+    // Line 1 is the header.
     return `CREATE OR REPLACE TEMP VIEW src AS
-SELECT row_number() OVER () + 1 AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
+SELECT ${lineNumber(contract, reader, 1)} AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
 FROM read_csv(${sqlString(path)}, columns = {${columns}}, header = true, auto_detect = false,
   delim = ${sqlString(csv.delimiter)}, quote = ${sqlString(csv.quote)}, escape = ${sqlString(csv.escape)},
   max_line_size = ${MAX_LINE_BYTES}, ignore_errors = true, store_rejects = true,

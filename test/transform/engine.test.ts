@@ -49,6 +49,11 @@ describe('single pass for clean JSON files', () => {
     writeFileSync(join(dir, 'in.json'), lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n'));
     return transformFile({ contract: contracts.get(dataset)!, textPath: join(dir, 'in.json'), lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
   }
+  async function transformText(dataset: string, text: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-'));
+    writeFileSync(join(dir, 'in.csv'), text);
+    return transformFile({ contract: contracts.get(dataset)!, textPath: join(dir, 'in.csv'), lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
+  }
   const print = (day: string, user_id: number) => ({ day, event_data: { position: 1, value_prop: 'point' }, user_id });
 
   it('a clean file is written in one pass, with the counts of every partition', async () => {
@@ -84,4 +89,23 @@ describe('single pass for clean JSON files', () => {
     // The later e-1 (2024-03-01 22:30 UTC) replaced the first one: both rows are on 2024-03-01.
     expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2024-03-01', 2]]);
   });
+
+  it('a clean CSV file takes the single pass too', async () => {
+    const r = await transformText('pays', 'pay_date,total,user_id,value_prop\n2020-11-01,7.04,1,point\n2020-11-02,0.50,2,link_cobro\n');
+    expect(r.readPath).toBe('single-pass');
+    expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2020-11-01', 1], ['2020-11-02', 1]]);
+  });
+
+  it('a CSV record the reader sets aside sends the file down the full path, which counts and quarantines it', async () => {
+    const r = await transformText('pays', 'pay_date,total,user_id,value_prop\n2020-11-01,7.04,1,point\n2020-11-02,0.50,2\n2020-11-03,1.00,3,point\n');
+    expect(r.readPath).toBe('full');
+    expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined, reasons: r.reasons }).toEqual({
+      rowsIn: 3,
+      rowsValid: 2,
+      rowsQuarantined: 1,
+      reasons: { 'wrong CSV column count': 1 },
+    });
+    expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2020-11-01', 1], ['2020-11-03', 1]]);
+  });
 });
+
