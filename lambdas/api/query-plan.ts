@@ -72,7 +72,7 @@ function badValue(column: QueryColumn, value: string, expected: string): never {
 export function literal(column: QueryColumn, value: string): string {
   switch (column.logicalType) {
     case 'string':
-      if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(value)) badValue(column, value, 'a string without control characters');
+      if ([...value].some((ch) => ch.charCodeAt(0) < 0x20 && !'\t\n\r'.includes(ch))) badValue(column, value, 'a string without control characters');
       return `'${value.replace(/'/g, "''")}'`;
     case 'integer': {
       if (!/^-?\d{1,19}$/.test(value)) badValue(column, value, 'an integer (digits, optional leading -)');
