@@ -1,3 +1,4 @@
+import { ApiStack } from './api/api-stack';
 import { Aspects, type App, type Environment, Tags } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadContracts } from '../lambdas/shared/contracts';
@@ -25,6 +26,7 @@ export interface Platform {
   readonly catalog: CatalogStack;
   readonly transform: TransformStack;
   readonly gold: GoldStack;
+  readonly api: ApiStack;
 }
 
 /**
@@ -65,11 +67,19 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     storage,
     catalog,
   });
-  for (const stack of [storage, catalog, transform, gold]) {
+  const api = new ApiStack(app, `${prefix}-api`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: HTTP API (API Gateway + Lambda) to query Gold and ingest into bronze`,
+    config,
+    storage,
+    catalog,
+    gold,
+  });
+  for (const stack of [storage, catalog, transform, gold, api]) {
     Tags.of(stack).add('project', 'medallion-platform');
     Tags.of(stack).add('stage', config.stage);
     applyNagSuppressions(stack);
   }
   if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { config, storage, catalog, transform, gold };
+  return { config, storage, catalog, transform, gold, api };
 }

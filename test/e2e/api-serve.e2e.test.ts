@@ -45,7 +45,7 @@ describe('npm run local -- serve', () => {
       expect([ok.status, ok.headers.get('access-control-allow-origin')]).toEqual([200, '*']);
       // The burst of 3 is spent (preflight, request, this one); the rate refills 1 token per 1000 s.
       const tooLarge = await fetch(`${api.url}/v1/ingest/prints`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) });
-      expect([tooLarge.status, (await tooLarge.json()).uploadRoute]).toEqual([413, '/v1/uploads/prints']);
+      expect([tooLarge.status, ((await tooLarge.json()) as { uploadRoute: string }).uploadRoute]).toEqual([413, '/v1/uploads/prints']);
       const throttled = await fetch(`${api.url}/v1/datasets`);
       expect([throttled.status, throttled.headers.get('content-type'), throttled.headers.get('retry-after')]).toEqual([429, 'application/problem+json', '1']);
       expect(await throttled.json()).toEqual({
