@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { RunManifest } from '../../lambdas/shared/manifest';
 import { readManifest } from '../../local/ingest';
@@ -222,8 +223,20 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
     expect(all.map((r) => r.processed_at)).toEqual([...all.map((r) => r.processed_at)].sort().reverse());
   });
 
-  it('GET /v1/quality is an empty list while <ops>.quality_results does not exist', async () => {
+  it('GET /v1/quality is an empty list while <ops>.quality_results does not exist, then its rows', async () => {
     expect(await call('/v1/quality')).toMatchObject({ status: 200, body: { columns: [], rows: [], nextToken: null } });
+    // As the orchestration will: a quality_results table in the ops database (here created in the local Athena).
+    const athena = new AthenaClient({ endpoint: api.athena.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const { QueryExecutionId } = await athena.send(
+      new StartQueryExecutionCommand({ QueryString: "CREATE TABLE medallion_dev_ops.quality_results AS SELECT 'events' AS dataset, 'duplicate event_id' AS \"check\", 'pass' AS status, CAST(0.0 AS DOUBLE) AS value", WorkGroup: 'wg' }),
+    );
+    while (!['SUCCEEDED', 'FAILED'].includes((await athena.send(new GetQueryExecutionCommand({ QueryExecutionId }))).QueryExecution!.Status!.State!)) await new Promise((r) => setTimeout(r, 10));
+    athena.destroy();
+    expect((await call('/v1/quality')).body).toEqual({
+      columns: [{ name: 'dataset', type: 'varchar' }, { name: 'check', type: 'varchar' }, { name: 'status', type: 'varchar' }, { name: 'value', type: 'double' }],
+      rows: [{ dataset: 'events', check: 'duplicate event_id', status: 'pass', value: 0 }],
+      nextToken: null,
+    });
   });
 
   it('POST /v1/ingest stores a batch in bronze; the pipeline makes it visible in silver and through the API', async () => {
