@@ -4,11 +4,15 @@
  *   "10,100,1000"; DUCKDB_MEMORY_LIMIT, default 1GB, applies to both sides);
  * - the local Gold build against a hand-written DuckDB query for value_prop_features on generated silver
  *   data (BENCH_GOLD_PRINTS, default "1000000,10000000"; BENCH_GOLD_MEMORY_LIMIT, default 4GB, both
- *   sides), checking both give the same rows.
+ *   sides), checking both give the same rows;
+ * - the HTTP API: p50/p99 latency of GET /v1/datasets/{name}/rows on the local stack (warm, Athena result
+ *   reuse off and on) against the bare DuckDB time of the same SQL (BENCH_API_PRINTS, default 5000;
+ *   BENCH_API_REQUESTS per series, default 200).
+ * BENCH_ONLY (e.g. `api` or `transform,gold`) runs some sections; the others keep their previous figures.
  * Results go to bench/results.json and stdout.
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
@@ -95,8 +99,31 @@ async function gold(prints: number) {
   };
 }
 
+interface ApiBench {
+  prints: number;
+  requests: number;
+  rows_per_page: number;
+  api_no_reuse_p50_ms: number;
+  api_no_reuse_p99_ms: number;
+  api_reuse_p50_ms: number;
+  api_reuse_p99_ms: number;
+  duckdb_p50_ms: number;
+  duckdb_p99_ms: number;
+  ratio_no_reuse: number;
+  ratio_reuse: number;
+}
+
+/** The HTTP API on the local stack against bare DuckDB, in a process of its own. */
+function api(prints: number, requests: number): ApiBench {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'api-child.ts'), String(prints), String(requests)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`api-child.ts failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as ApiBench;
+}
+
 async function main(): Promise<void> {
-  const sizes = (process.env.BENCH_SIZES_MB ?? '10,100,1000').split(',').filter(Boolean).map(Number);
+  const only = (process.env.BENCH_ONLY ?? 'transform,gold,api').split(',');
+  const previous = existsSync(join(__dirname, 'results.json')) ? (JSON.parse(readFileSync(join(__dirname, 'results.json'), 'utf8')) as Record<string, unknown>) : {};
+  const sizes = only.includes('transform') ? (process.env.BENCH_SIZES_MB ?? '10,100,1000').split(',').filter(Boolean).map(Number) : [];
   const results = [];
   for (const mb of sizes) {
     const file = await printsFile(mb);
@@ -120,12 +147,26 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(row));
   }
   const goldResults = [];
-  for (const prints of (process.env.BENCH_GOLD_PRINTS ?? '1000000,10000000').split(',').filter(Boolean).map(Number)) {
+  for (const prints of only.includes('gold') ? (process.env.BENCH_GOLD_PRINTS ?? '1000000,10000000').split(',').filter(Boolean).map(Number) : []) {
     const row = await gold(prints);
     goldResults.push(row);
     console.log(JSON.stringify(row));
   }
-  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ machine: `${process.arch}, node ${process.version}`, results, gold: goldResults }, null, 2)}\n`);
+  const apiResults = only.includes('api') ? [api(Number(process.env.BENCH_API_PRINTS ?? 5000), Number(process.env.BENCH_API_REQUESTS ?? 200))] : [];
+  for (const a of apiResults) console.log(JSON.stringify(a));
+  writeFileSync(
+    join(__dirname, 'results.json'),
+    `${JSON.stringify(
+      {
+        machine: `${process.arch}, node ${process.version}`,
+        results: only.includes('transform') ? results : previous.results,
+        gold: only.includes('gold') ? goldResults : previous.gold,
+        api: only.includes('api') ? apiResults : previous.api,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.log('\n| input | rows | transform | rows/s | MB/s | peak RSS | bare DuckDB | ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     console.log(`| ${r.input_mb} MB | ${r.rows} | ${r.transform_s} s | ${r.transform_rows_per_s} | ${r.transform_mb_per_s} | ${r.transform_peak_rss_mb} MB | ${r.duckdb_s} s (${r.duckdb_peak_rss_mb} MB) | ${r.throughput_ratio} |`);
@@ -133,6 +174,10 @@ async function main(): Promise<void> {
   console.log('\n| prints | value_prop_features rows | local Gold build (peak RSS) | bare DuckDB query (peak RSS) | ratio |\n| --- | --- | --- | --- | --- |');
   for (const g of goldResults) {
     console.log(`| ${g.prints} | ${g.value_prop_features_rows} | ${g.platform_s} s (${g.platform_peak_rss_mb} MB) | ${g.duckdb_s} s (${g.duckdb_peak_rss_mb} MB) | ${g.ratio} |`);
+  }
+  console.log('\n| prints | requests | API p50 / p99, no reuse | API p50 / p99, result reuse | bare DuckDB p50 / p99 | ratio (no reuse / reuse) |\n| --- | --- | --- | --- | --- | --- |');
+  for (const a of apiResults) {
+    console.log(`| ${a.prints} | ${a.requests} | ${a.api_no_reuse_p50_ms} / ${a.api_no_reuse_p99_ms} ms | ${a.api_reuse_p50_ms} / ${a.api_reuse_p99_ms} ms | ${a.duckdb_p50_ms} / ${a.duckdb_p99_ms} ms | ${a.ratio_no_reuse} / ${a.ratio_reuse} |`);
   }
 }
 

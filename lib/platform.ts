@@ -1,3 +1,4 @@
+import { ApiStack } from './api/api-stack';
 import { Aspects, type App, type Environment, Tags } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadContracts } from '../lambdas/shared/contracts';
@@ -26,6 +27,7 @@ export interface Platform {
   readonly catalog: CatalogStack;
   readonly transform: TransformStack;
   readonly gold: GoldStack;
+  readonly api: ApiStack;
   readonly observability: ObservabilityStack;
 }
 
@@ -67,6 +69,14 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     storage,
     catalog,
   });
+  const api = new ApiStack(app, `${prefix}-api`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: HTTP API (API Gateway + Lambda) to query Gold and ingest into bronze`,
+    config,
+    storage,
+    catalog,
+    gold,
+  });
   const observability = new ObservabilityStack(app, `${prefix}-observability`, {
     ...common,
     description: `medallion-platform ${config.stage}: dashboard and alarms`,
@@ -75,12 +85,13 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     storage,
     catalog,
     transform,
+    api: api.http.api,
   });
-  for (const stack of [storage, catalog, transform, gold, observability]) {
+  for (const stack of [storage, catalog, transform, gold, api, observability]) {
     Tags.of(stack).add('project', 'medallion-platform');
     Tags.of(stack).add('stage', config.stage);
     applyNagSuppressions(stack);
   }
   if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { config, storage, catalog, transform, gold, observability };
+  return { config, storage, catalog, transform, gold, api, observability };
 }

@@ -40,6 +40,10 @@ interface Execution {
   columns?: { name: string; type: string; precision: number; scale: number }[];
   rows?: (string | null)[][];
   engineMs?: number;
+  /** Key of the result for reuse (database and bound SQL). */
+  readonly reuseKey: string;
+  /** Set when this execution reused the result of an earlier one (ResultReuseConfiguration). */
+  reused?: boolean;
 }
 
 class ApiError extends Error {
@@ -108,6 +112,10 @@ const MAX_RESULTS = 1000;
 
 export class LocalAthena {
   private readonly executions = new Map<string, Execution>();
+  /** The latest successful execution of each query text, for ResultReuseConfiguration. */
+  private readonly reusable = new Map<string, Execution>();
+  /** Executions that ran on DuckDB (not reused), for tests and the benchmark. */
+  engineRuns = 0;
   private server?: Server;
   private queue: Promise<void> = Promise.resolve();
   endpoint = '';
@@ -172,8 +180,17 @@ export class LocalAthena {
     if (typeof input.QueryString !== 'string' || input.QueryString.trim() === '') throw new ApiError('InvalidRequestException', 'QueryString is required');
     const context = input.QueryExecutionContext as { Database?: string } | undefined;
     const sql = bindParameters(input.QueryString, (input.ExecutionParameters as string[] | undefined) ?? []);
-    const e: Execution = { id: randomUUID(), query: input.QueryString, database: context?.Database, workGroup: String(input.WorkGroup ?? 'primary'), state: 'QUEUED', submitted: new Date() };
+    const reuseKey = `${context?.Database ?? ''}\u0000${sql}`;
+    const e: Execution = { id: randomUUID(), query: input.QueryString, database: context?.Database, workGroup: String(input.WorkGroup ?? 'primary'), state: 'QUEUED', submitted: new Date(), reuseKey };
     this.executions.set(e.id, e);
+    // As Athena: with result reuse on, a SELECT whose identical text (after parameters) succeeded within
+    // MaxAgeInMinutes returns that result without running (and without refreshing the tables).
+    const reuse = (input.ResultReuseConfiguration as { ResultReuseByAgeConfiguration?: { Enabled?: boolean; MaxAgeInMinutes?: number } } | undefined)?.ResultReuseByAgeConfiguration;
+    const previous = this.reusable.get(reuseKey);
+    if (reuse?.Enabled && previous?.completed && Date.now() - previous.completed.getTime() <= (reuse.MaxAgeInMinutes ?? 60) * 60_000) {
+      Object.assign(e, { state: 'SUCCEEDED', columns: previous.columns, rows: previous.rows, reused: true, completed: new Date(), engineMs: 0 });
+      return { QueryExecutionId: e.id };
+    }
     // One query at a time on the shared connection, in submission order.
     this.queue = this.queue.then(() => this.run(e, sql));
     return { QueryExecutionId: e.id };
@@ -183,6 +200,7 @@ export class LocalAthena {
     if (e.state === 'CANCELLED') return;
     e.state = 'RUNNING';
     const started = Date.now();
+    this.engineRuns++;
     const c = this.options.connection;
     try {
       await this.options.prepare?.();
@@ -208,6 +226,7 @@ export class LocalAthena {
       const rows = result.getRows().map((row) => row.map((v, i) => text(v, types[i].type)));
       if ((e.state as State) === 'CANCELLED') return;
       Object.assign(e, { state: 'SUCCEEDED', columns: names.map((name, i) => ({ name, ...types[i] })), rows });
+      if (/^\s*(select|with)\b/i.test(sql)) this.reusable.set(e.reuseKey, e);
     } catch (err) {
       Object.assign(e, { state: 'FAILED', reason: (err as Error).message.split('\n')[0] });
     } finally {
@@ -229,7 +248,12 @@ export class LocalAthena {
         SubmissionDateTime: e.submitted.getTime() / 1000,
         ...(e.completed ? { CompletionDateTime: e.completed.getTime() / 1000 } : {}),
       },
-      Statistics: { EngineExecutionTimeInMillis: e.engineMs ?? 0, DataScannedInBytes: 0, TotalExecutionTimeInMillis: e.engineMs ?? 0 },
+      Statistics: {
+        EngineExecutionTimeInMillis: e.engineMs ?? 0,
+        DataScannedInBytes: 0,
+        TotalExecutionTimeInMillis: e.engineMs ?? 0,
+        ResultReuseInformation: { ReusedPreviousResult: e.reused === true },
+      },
       WorkGroup: e.workGroup,
       EngineVersion: { SelectedEngineVersion: 'Athena engine version 3', EffectiveEngineVersion: 'Athena engine version 3' },
     };

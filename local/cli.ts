@@ -6,6 +6,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { generate } from './generate';
 import { startLocalPlatform } from './platform';
 import { runBatch, type RunReport } from './run';
+import { routeList, startApiServer } from './serve';
+import type { LocalPlatform } from './platform';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -31,7 +33,34 @@ function summary(report: RunReport, outDir: string): string {
   ].join('\n');
 }
 
-async function runCommand(inputDir: string, opts: { out: string; endpoint?: string; asOf?: string }): Promise<void> {
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
+  return n;
+}
+
+/** Serves the HTTP API on a platform until SIGINT/SIGTERM, then stops everything it started. */
+async function serve(platform: LocalPlatform, portNumber: number): Promise<void> {
+  const api = await startApiServer(platform, { port: portNumber });
+  console.log(
+    [
+      `HTTP API on ${api.url} (same handlers as in AWS; Athena: local DuckDB at ${api.athena.endpoint}, Gold views over silver)`,
+      ...routeList().map((r) => `  ${r}`),
+      `bronze: s3://${platform.buckets.bronze} at ${platform.emulator.endpoint} — new objects are processed as they land, e.g.`,
+      `  aws --endpoint-url ${platform.emulator.endpoint} s3 cp prints.json s3://${platform.buckets.bronze}/prints/2020-11-01.json`,
+      `try: curl -s '${api.url}/v1/datasets/daily_revenue/rows?limit=5'`,
+      'Ctrl-C stops.',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  console.log('stopping…');
+  await api.close();
+}
+
+async function runCommand(inputDir: string, opts: { out: string; endpoint?: string; asOf?: string; thenServe?: number }): Promise<void> {
   const platform = await startLocalPlatform({ endpoint: opts.endpoint });
   try {
     const outDir = resolve(opts.out);
@@ -46,6 +75,7 @@ async function runCommand(inputDir: string, opts: { out: string; endpoint?: stri
     });
     process.stderr.write('\n');
     console.log(summary(report, outDir));
+    if (opts.thenServe !== undefined) await serve(platform, opts.thenServe);
   } finally {
     await platform.close();
   }
@@ -75,11 +105,24 @@ program
     console.log(`wrote ${files.length} files, ${files.reduce((n, f) => n + f.rows, 0)} rows, under ${resolve(dir)}`);
   });
 
+program
+  .command('serve')
+  .description('serve the HTTP API on 127.0.0.1 and process every object dropped into bronze, until Ctrl-C')
+  .option('--port <n>', 'port on 127.0.0.1', port, 3000)
+  .action(async (opts: { port: number }) => {
+    const platform = await startLocalPlatform({ endpoint: program.opts<{ endpoint?: string }>().endpoint });
+    try {
+      await serve(platform, opts.port);
+    } finally {
+      await platform.close();
+    }
+  });
+
 program.action(async () => {
   const input = mkdtempSync(join(tmpdir(), 'medallion-sample-'));
   await generate(input, { rows: 2000, seed: 42, dirty: true });
   console.log(`sample data: ${input}`);
-  await runCommand(input, { out: './local-out', ...program.opts<{ endpoint?: string }>() });
+  await runCommand(input, { out: './local-out', thenServe: 3000, ...program.opts<{ endpoint?: string }>() });
 });
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -79,4 +79,30 @@ describe('resource names', () => {
   it('Glue database names use underscores', () => {
     expect(glueDatabaseName({ ...dev, namePrefix: 'acme-lake' }, 'silver')).toBe('acme_lake_dev_silver');
   });
+
+  it('validates the HTTP API settings: auth mode, throttling, quota, CORS origins, timeouts', () => {
+    const bad: StageConfig = {
+      ...STAGES.prod,
+      api: {
+        authorization: 'cognito' as 'iam',
+        throttleRateLimit: 0,
+        throttleBurstLimit: 1.5,
+        quota: { limit: 0, period: 'YEAR' as 'DAY' },
+        corsAllowOrigins: ['*', 'https://app.example.com/path', 'http://localhost:5173'],
+        queryTimeoutSeconds: 29,
+        resultReuseMinutes: -1,
+      },
+    };
+    expect(validateStageConfig(bad)).toEqual([
+      "api.authorization must be 'iam' or 'api-key', got 'cognito'",
+      'api.throttleRateLimit must be a number of requests per second in (0, 10000], got 0',
+      'api.throttleBurstLimit must be a whole number 1..5000, got 1.5',
+      'api.quota.limit must be a whole number ≥ 1, got 0',
+      "api.quota.period must be DAY, WEEK or MONTH, got 'YEAR'",
+      "api.corsAllowOrigins: '*' is refused on protected stage 'prod'; list the origins",
+      "api.corsAllowOrigins: 'https://app.example.com/path' is not an origin (scheme://host[:port], no path) nor '*'",
+      'api.queryTimeoutSeconds must be 1..28 (API Gateway ends a request after 29 s), got 29',
+      'api.resultReuseMinutes must be 0..10080 (Athena reuses results up to 7 days), got -1',
+    ]);
+  });
 });

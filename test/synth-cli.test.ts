@@ -20,6 +20,7 @@ describe('cdk synth (CLI)', () => {
     expect(result.status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
     expect(Object.keys(manifest.artifacts).filter((k) => manifest.artifacts[k].type === 'aws:cloudformation:stack').sort()).toEqual([
+      'medallion-dev-api',
       'medallion-dev-catalog',
       'medallion-dev-gold',
       'medallion-dev-storage',

@@ -14,6 +14,27 @@ export interface LifecycleConfig {
   readonly noncurrentVersionExpirationDays?: number;
 }
 
+/** The HTTP API of a stage (API Gateway REST API in front of the query and ingest functions). */
+export interface ApiConfig {
+  /**
+   * `iam`: every method requires AWS SigV4 (IAM authorization, `execute-api:Invoke`). `api-key`: methods
+   * require an API key (`x-api-key`) of the stage's usage plan instead.
+   */
+  readonly authorization: 'iam' | 'api-key';
+  /** Steady-state requests per second of the stage (API Gateway stage throttling); the usage plan uses it too. */
+  readonly throttleRateLimit: number;
+  /** Requests allowed in a burst above the rate. */
+  readonly throttleBurstLimit: number;
+  /** Requests per period per API key (usage plan quota; applies with `authorization: 'api-key'`). */
+  readonly quota: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' };
+  /** Origins allowed by CORS (`https://app.example.com`, or `*` on unprotected stages); empty: no CORS. */
+  readonly corsAllowOrigins: readonly string[];
+  /** How long a request waits for Athena before answering 504 with a queryId; under API Gateway's 29 s. */
+  readonly queryTimeoutSeconds: number;
+  /** Athena result reuse: the same query within this many minutes reads the earlier result; 0 turns it off. */
+  readonly resultReuseMinutes: number;
+}
+
 export interface StageConfig {
   /** Stage name, part of every resource name. */
   readonly stage: string;
@@ -62,6 +83,7 @@ export interface StageConfig {
     /** First day of the silver partition projection (YYYY-MM-DD); events before it are quarantined. */
     readonly projectionStartDate: string;
   };
+  readonly api: ApiConfig;
   /** Roles allowed to read bronze objects besides the transform (break-glass forensics); bronze holds PII in clear. */
   readonly bronzeReaderRoleArns: readonly string[];
   /** Where alarms are e-mailed. */
@@ -90,6 +112,15 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
     transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10 },
     athena: { bytesScannedCutoffPerQuery: 10 * GIB },
     catalog: { projectionStartDate: '2000-01-01' },
+    api: {
+      authorization: 'iam',
+      throttleRateLimit: 50,
+      throttleBurstLimit: 100,
+      quota: { limit: 100_000, period: 'DAY' },
+      corsAllowOrigins: ['*'],
+      queryTimeoutSeconds: 20,
+      resultReuseMinutes: 60,
+    },
     bronzeReaderRoleArns: [],
     alarmEmail: 'data-platform-dev@example.com',
   },
@@ -112,6 +143,15 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
     transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10 },
     athena: { bytesScannedCutoffPerQuery: 100 * GIB },
     catalog: { projectionStartDate: '2000-01-01' },
+    api: {
+      authorization: 'iam',
+      throttleRateLimit: 200,
+      throttleBurstLimit: 400,
+      quota: { limit: 1_000_000, period: 'DAY' },
+      corsAllowOrigins: [],
+      queryTimeoutSeconds: 20,
+      resultReuseMinutes: 60,
+    },
     bronzeReaderRoleArns: [],
     alarmEmail: 'data-platform-oncall@example.com',
   },
@@ -170,6 +210,25 @@ export function validateStageConfig(c: StageConfig): string[] {
   }
   if (!/^\d{4}-\d{2}-\d{2}$/.test(c.catalog.projectionStartDate) || Number.isNaN(Date.parse(c.catalog.projectionStartDate))) {
     problems.push(`catalog.projectionStartDate must be a YYYY-MM-DD date, got '${c.catalog.projectionStartDate}'`);
+  }
+  const a = c.api;
+  if (a.authorization !== 'iam' && a.authorization !== 'api-key') problems.push(`api.authorization must be 'iam' or 'api-key', got '${String(a.authorization)}'`);
+  if (!(a.throttleRateLimit > 0 && a.throttleRateLimit <= 10_000)) problems.push(`api.throttleRateLimit must be a number of requests per second in (0, 10000], got ${a.throttleRateLimit}`);
+  if (!Number.isInteger(a.throttleBurstLimit) || a.throttleBurstLimit < 1 || a.throttleBurstLimit > 5000) problems.push(`api.throttleBurstLimit must be a whole number 1..5000, got ${a.throttleBurstLimit}`);
+  positiveInteger(a.quota.limit, 'api.quota.limit', problems);
+  if (!['DAY', 'WEEK', 'MONTH'].includes(a.quota.period)) problems.push(`api.quota.period must be DAY, WEEK or MONTH, got '${a.quota.period}'`);
+  for (const origin of a.corsAllowOrigins) {
+    if (origin === '*') {
+      if (c.protected) problems.push(`api.corsAllowOrigins: '*' is refused on protected stage '${c.stage}'; list the origins`);
+    } else if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin)) {
+      problems.push(`api.corsAllowOrigins: '${origin}' is not an origin (scheme://host[:port], no path) nor '*'`);
+    }
+  }
+  if (!Number.isInteger(a.queryTimeoutSeconds) || a.queryTimeoutSeconds < 1 || a.queryTimeoutSeconds > 28) {
+    problems.push(`api.queryTimeoutSeconds must be 1..28 (API Gateway ends a request after 29 s), got ${a.queryTimeoutSeconds}`);
+  }
+  if (!Number.isInteger(a.resultReuseMinutes) || a.resultReuseMinutes < 0 || a.resultReuseMinutes > 10080) {
+    problems.push(`api.resultReuseMinutes must be 0..10080 (Athena reuses results up to 7 days), got ${a.resultReuseMinutes}`);
   }
   for (const arn of c.bronzeReaderRoleArns) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) problems.push(`bronzeReaderRoleArns: '${arn}' is not an IAM role ARN`);

@@ -47,6 +47,7 @@ export class ObservabilityStack extends Stack {
       topic: transform.alarmTopic,
       transformFunction: transform.pipeline.function,
       stateMachines: props.stateMachines,
+      api: props.api,
     });
   }
 }

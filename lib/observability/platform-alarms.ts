@@ -1,3 +1,4 @@
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,11 +19,15 @@ export interface PlatformAlarmsProps {
   readonly transformErrorRatePercent?: number;
   /** State machines whose failed or timed-out executions raise an alarm, by name. @default none */
   readonly stateMachines?: Readonly<Record<string, sfn.IStateMachine>>;
+  /** The HTTP API: alarm when more than `apiServerErrorRatePercent` of its requests fail with 5xx. @default none */
+  readonly api?: apigateway.RestApi;
+  /** @default 5 */
+  readonly apiServerErrorRatePercent?: number;
 }
 
 /**
- * The alarms that need a human, all to one SNS topic: transform error rate and failed state machine
- * executions here, others (quality gates, freshness) with `add`. The dead-letter queue alarm belongs to the
+ * The alarms that need a human, all to one SNS topic: transform error rate, API 5xx rate and failed
+ * state machine executions here, others (quality gates, freshness) with `add`. The dead-letter queue alarm belongs to the
  * transform pipeline and notifies the same topic.
  */
 export class PlatformAlarms extends Construct {
@@ -47,6 +52,20 @@ export class PlatformAlarms extends Construct {
       }),
       threshold: percent,
     });
+    if (props.api) {
+      const apiPercent = props.apiServerErrorRatePercent ?? 5;
+      this.add('ApiServerErrorRate', {
+        name: 'api-5xx-rate',
+        description: `More than ${apiPercent}% of API requests failed with a 5xx in 5 minutes: read the query and ingest functions' error logs and the API access log (README runbook)`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'IF(requests > 0, 100 * serverErrors / requests, 0)',
+          usingMetrics: { serverErrors: props.api.metricServerError({ period: PLATFORM_METRIC_PERIOD }), requests: props.api.metricCount({ period: PLATFORM_METRIC_PERIOD }) },
+          label: 'API 5xx rate (%)',
+          period: PLATFORM_METRIC_PERIOD,
+        }),
+        threshold: apiPercent,
+      });
+    }
     for (const [name, sm] of Object.entries(props.stateMachines ?? {})) {
       this.add(`${name}Failed`, {
         name: `${name}-failed`,

@@ -96,4 +96,30 @@ describe('local Athena through @aws-sdk/client-athena', () => {
     await run('SELECT 1');
     expect(prepared).toBe(before + 1);
   });
+
+  it('honours ResultReuseConfiguration: the same query text and parameters within the age reuse the result without running', async () => {
+    const reuse = { ResultReuseByAgeConfiguration: { Enabled: true, MaxAgeInMinutes: 5 } };
+    const start = (parameters: string[], config = reuse) =>
+      client.send(new StartQueryExecutionCommand({ QueryString: 'SELECT s FROM medallion_test_silver.things WHERE id = ?', WorkGroup: 'wg', ExecutionParameters: parameters, ResultReuseConfiguration: config }));
+    const first = await start(['5']);
+    await run('SELECT 1'); // queued after the first: once it is done, so is the first
+    const runs = athena.engineRuns;
+    const preparedBefore = prepared;
+    const second = await start(['5']);
+    const described = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: second.QueryExecutionId }));
+    expect(second.QueryExecutionId).not.toBe(first.QueryExecutionId);
+    expect(described.QueryExecution!.Status!.State).toBe('SUCCEEDED');
+    expect(described.QueryExecution!.Statistics!.ResultReuseInformation).toEqual({ ReusedPreviousResult: true });
+    expect(values(await client.send(new GetQueryResultsCommand({ QueryExecutionId: second.QueryExecutionId })))).toEqual([['s'], ['e']]);
+    expect([athena.engineRuns, prepared]).toEqual([runs, preparedBefore]);
+    // Other parameters, or reuse turned off: the query runs.
+    const other = await start(['4']);
+    const off = await start(['5'], { ResultReuseByAgeConfiguration: { Enabled: false, MaxAgeInMinutes: 5 } });
+    await run('SELECT 1');
+    for (const id of [other.QueryExecutionId, off.QueryExecutionId]) {
+      const d = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
+      expect(d.QueryExecution!.Statistics!.ResultReuseInformation).toEqual({ ReusedPreviousResult: false });
+    }
+    expect(athena.engineRuns).toBe(runs + 3);
+  });
 });

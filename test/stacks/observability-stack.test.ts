@@ -27,6 +27,8 @@ describe('observability stack', () => {
       'Transform duration per file (ms, slowest dataset)',
       'Transform invocations, errors, throttles',
       'Bronze queues',
+      'API requests and errors',
+      'API latency (ms)',
       'Athena bytes scanned',
     ]);
     const files = JSON.stringify(widgets[0].metrics);
@@ -36,7 +38,7 @@ describe('observability stack', () => {
     // One ratio per source contract, computed from that dataset's own metrics.
     const ratios = widgets[2].metrics.filter((m) => /100 \* IF\(rowsIn\d > 0, quarantined\d \/ rowsIn\d, 0\)/.test(JSON.stringify(m)));
     expect(ratios.map((m) => (m[0] as { label: string }).label).sort()).toEqual(['events', 'pays', 'prints', 'taps', 'transactions', 'users']);
-    expect(JSON.stringify(widgets[6].metrics)).toContain(`WorkGroup=\\"medallion-dev-analytics\\" MetricName=\\"ProcessedBytes\\"`);
+    expect(JSON.stringify(widgets[8].metrics)).toContain(`WorkGroup=\\"medallion-dev-analytics\\" MetricName=\\"ProcessedBytes\\"`);
   });
 
   it('alarms on the transform error rate, to the platform alarm topic', () => {
@@ -46,5 +48,13 @@ describe('observability stack', () => {
     expect(rate.Metrics.filter((m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName).sort()).toEqual(['Errors', 'Invocations']);
     expect(JSON.stringify(rate.AlarmActions)).toMatch(/"StackName":"medallion-dev-transform".*"OutputName":"[A-Za-z]*Alarms/);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'medallion-dev-transform-error-rate', AlarmDescription: Match.stringLikeRegexp('README runbook') });
+  });
+
+  it('graphs the API and alarms on its 5xx rate', () => {
+    const widgets = dashboardBody().widgets.map((w) => w.properties);
+    expect(JSON.stringify(widgets[6].metrics)).toMatch(/"AWS\/ApiGateway","Count","ApiName","medallion-dev-api".*"5XXError"/);
+    const [rate] = alarms().filter((a) => a.AlarmName === 'medallion-dev-api-5xx-rate');
+    expect(rate).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(rate.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName).sort()).toEqual(['5XXError', 'Count']);
   });
 });

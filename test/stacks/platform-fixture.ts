@@ -9,6 +9,7 @@ export interface SynthesizedPlatform extends Platform {
   readonly catalogTemplate: Template;
   readonly transformTemplate: Template;
   readonly goldTemplate: Template;
+  readonly apiTemplate: Template;
   readonly observabilityTemplate: Template;
 }
 
@@ -25,6 +26,7 @@ export function synthesizePlatform(stage: string): SynthesizedPlatform {
     catalogTemplate: Template.fromStack(platform.catalog),
     transformTemplate: Template.fromStack(platform.transform),
     goldTemplate: Template.fromStack(platform.gold),
+    apiTemplate: Template.fromStack(platform.api),
     observabilityTemplate: Template.fromStack(platform.observability),
   };
 }

@@ -1,0 +1,333 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { RunManifest } from '../../lambdas/shared/manifest';
+import { readManifest } from '../../local/ingest';
+import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
+import { startApiServer, type ApiServer } from '../../local/serve';
+import type { ObjectRef } from '../../lambdas/transform/process-object';
+
+let platform: LocalPlatform;
+let api: ApiServer;
+
+const lines = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const print = (day: string, user: number, position: number) => ({ day, event_data: { position, value_prop: 'point' }, user_id: user });
+const DAYS = ['2020-11-22', '2020-11-23', '2020-11-24', '2020-11-25', '2020-11-26', '2020-11-27', '2020-11-28'];
+
+async function call(path: string, init: RequestInit = {}) {
+  const res = await fetch(`${api.url}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type'), body: text ? (JSON.parse(text) as any) : undefined, headers: res.headers };
+}
+
+async function refOf(key: string): Promise<ObjectRef> {
+  const head = await platform.s3.send(new HeadObjectCommand({ Bucket: platform.buckets.bronze, Key: key }));
+  return { bucket: platform.buckets.bronze, key, eTag: head.ETag!.replace(/"/g, ''), ...(head.VersionId ? { versionId: head.VersionId } : {}) };
+}
+
+/** Waits for the manifests of bronze objects: only the server's background pump processes them. */
+async function processed(keys: string[]): Promise<RunManifest[]> {
+  const refs = await Promise.all(keys.map(refOf));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const manifests = await Promise.all(refs.map((r) => readManifest(platform, r)));
+    if (manifests.every(Boolean)) return manifests as RunManifest[];
+    if (Date.now() > deadline) throw new Error(`not processed within 60 s: ${keys.filter((_k, i) => !manifests[i]).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function put(key: string, body: string) {
+  await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.bronze, Key: key, Body: body }));
+}
+
+const problem = (status: number, type: string, detail: string, instance: string, extra: Record<string, unknown> = {}) => ({
+  type: `urn:medallion:problem:${type}`,
+  title: { 400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 413: 'Payload too large', 415: 'Unsupported media type', 504: 'Gateway timeout' }[status],
+  status,
+  detail,
+  instance,
+  ...extra,
+});
+
+beforeAll(async () => {
+  platform = await startLocalPlatform({ endpoint: process.env.E2E_ENDPOINT });
+  api = await startApiServer(platform, { port: 0, throttle: { rateLimit: 10_000, burstLimit: 10_000 } });
+  await put('prints/2020-11-28.json', lines(...DAYS.flatMap((day, d) => [1, 2, 3].map((user) => print(day, user, d)))));
+  await put('taps/2020-11-28.json', lines(print('2020-11-28', 1, 6)));
+  await put('pays/2020-11-27.csv', 'pay_date,total,user_id,value_prop\n2020-11-27,10.50,1,point\n');
+  await put(
+    'events/2024-03-02.json',
+    lines(
+      { event_id: 'e1', session_id: 's1', user_id: 'u1', event_type: 'page_view', timestamp: '2024-03-01T10:15:30.120-03:00', device: 'mobile' },
+      { event_id: 'e2', session_id: 's1', user_id: 'u1', event_type: 'add_to_cart', timestamp: '2024-03-01T10:20:00-03:00' },
+      { event_id: 'e3', session_id: 's2', user_id: 'u2', event_type: 'search', timestamp: '2024-03-02T08:00:00Z' },
+    ),
+  );
+  await put(
+    'transactions/2024-03-02.csv',
+    'transaction_id,session_id,user_id,amount,currency,status,timestamp\nt1,s1,u1,19.90,USD,completed,2024-03-01T13:30:00Z\nt2,s2,u2,5.00,EUR,completed,2024-03-02T09:00:00Z\nt3,s2,u2,7.50,EUR,failed,2024-03-02T09:05:00Z\n',
+  );
+  await put('users/2024-03-01.csv', 'user_id,email,country,device,signup_date,updated_at\nu1,ana@example.com,PE,mobile,2023-12-24,2024-02-28T08:00:00Z\n');
+  await processed(['prints/2020-11-28.json', 'taps/2020-11-28.json', 'pays/2020-11-27.csv', 'events/2024-03-02.json', 'transactions/2024-03-02.csv', 'users/2024-03-01.csv']);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await platform?.close();
+});
+
+describe('HTTP API through the local server (real HTTP, same handlers, local Athena, moto)', () => {
+  it('GET /v1/datasets lists the Gold datasets with their contract columns', async () => {
+    const { status, body } = await call('/v1/datasets');
+    expect(status).toBe(200);
+    expect(body.datasets.map((d: { name: string }) => d.name)).toEqual(['daily_kpis', 'daily_revenue', 'data_quality_history', 'user_session_analysis', 'value_prop_features']);
+    expect(body.datasets[1]).toEqual({
+      name: 'daily_revenue',
+      description: 'Completed transactions and revenue per UTC date and currency.',
+      rowsUrl: '/v1/datasets/daily_revenue/rows',
+      columns: [
+        { name: 'date', type: 'date', logicalType: 'date', required: true, description: 'UTC date of the transaction' },
+        { name: 'currency', type: 'string', logicalType: 'string', required: true, description: 'ISO-4217 currency' },
+        { name: 'transactions', type: 'bigint', logicalType: 'integer', required: true, description: 'Completed transactions' },
+        { name: 'revenue', type: 'decimal(18,2)', logicalType: 'number', required: true, description: 'Sum of their amounts' },
+      ],
+    });
+  });
+
+  it('GET /v1/openapi.json serves the committed document', async () => {
+    const { status, body } = await call('/v1/openapi.json');
+    expect(status).toBe(200);
+    expect(body).toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8')));
+  });
+
+  it('GET rows returns typed values: numbers, decimals as strings, ISO dates and UTC timestamps, booleans, nulls', async () => {
+    const revenue = await call('/v1/datasets/daily_revenue/rows');
+    expect(revenue.status).toBe(200);
+    expect(revenue.type).toBe('application/json');
+    expect(revenue.body).toEqual({
+      columns: [{ name: 'date', type: 'date' }, { name: 'currency', type: 'string' }, { name: 'transactions', type: 'bigint' }, { name: 'revenue', type: 'decimal(18,2)' }],
+      rows: [
+        { date: '2024-03-01', currency: 'USD', transactions: 1, revenue: '19.90' },
+        { date: '2024-03-02', currency: 'EUR', transactions: 1, revenue: '5.00' },
+      ],
+      nextToken: null,
+    });
+    const sessions = await call('/v1/datasets/user_session_analysis/rows');
+    expect(sessions.body.rows).toEqual([
+      { session_id: 's1', user_id: 'u1', user_country: 'PE', user_device: 'mobile', session_start_time: '2024-03-01T13:15:30.120Z', session_end_time: '2024-03-01T13:20:00.000Z', total_events: 2, event_type: 'add_to_cart', transaction_id: 't1', amount: '19.90', currency: 'USD', is_conversion: true },
+      { session_id: 's2', user_id: 'u2', user_country: null, user_device: null, session_start_time: '2024-03-02T08:00:00.000Z', session_end_time: '2024-03-02T08:00:00.000Z', total_events: 1, event_type: 'search', transaction_id: 't2', amount: '5.00', currency: 'EUR', is_conversion: true },
+    ]);
+    const kpis = await call('/v1/datasets/daily_kpis/rows?date=2024-03-01');
+    expect(kpis.body.rows).toEqual([{ date: '2024-03-01', sessions: 1, active_users: 1, converted_sessions: 1, conversion_rate: 1 }]);
+  });
+
+  it('filters: equality, in-lists, ranges on dates, numbers and timestamps, booleans; orderBy with descending columns', async () => {
+    const rows = async (query: string) => (await call(`/v1/datasets/${query}`)).body.rows.map((r: Record<string, unknown>) => Object.values(r).slice(0, 2).join('/'));
+    expect(await rows('daily_revenue/rows?currency=EUR')).toEqual(['2024-03-02/EUR']);
+    expect(await rows('daily_revenue/rows?currency=in:USD,GBP')).toEqual(['2024-03-01/USD']);
+    expect(await rows('daily_revenue/rows?currency=ne:USD')).toEqual(['2024-03-02/EUR']);
+    expect(await rows('daily_revenue/rows?date=gte:2024-03-01&date=lt:2024-03-02')).toEqual(['2024-03-01/USD']);
+    expect(await rows('daily_revenue/rows?revenue=gt:5.00')).toEqual(['2024-03-01/USD']);
+    expect(await rows('daily_revenue/rows?orderBy=-revenue')).toEqual(['2024-03-01/USD', '2024-03-02/EUR']);
+    expect(await rows('daily_revenue/rows?orderBy=revenue')).toEqual(['2024-03-02/EUR', '2024-03-01/USD']);
+    // 10:16-03:00 is 13:16Z: after the start of s1 (13:15:30.120Z).
+    expect(await rows('user_session_analysis/rows?session_start_time=gte:2024-03-01T10:16:00-03:00')).toEqual(['s2/u2']);
+    expect(await rows('user_session_analysis/rows?session_start_time=lte:2024-03-01T13:15:30.120Z')).toEqual(['s1/u1']);
+    expect(await rows('user_session_analysis/rows?is_conversion=false')).toEqual([]);
+    expect(await rows('user_session_analysis/rows?total_events=2&is_conversion=true')).toEqual(['s1/u1']);
+    expect(await rows('value_prop_features/rows?clicked=true')).toEqual(['2020-11-28/1']);
+  });
+
+  it('paginates with nextToken: every row exactly once, in order; the token is bound to its query', async () => {
+    const all = (await call('/v1/datasets/value_prop_features/rows?limit=1000')).body;
+    expect(all.rows).toHaveLength(21);
+    const pages: unknown[][] = [];
+    let token: string | null = null;
+    let first: string | undefined;
+    do {
+      const page: any = (await call(`/v1/datasets/value_prop_features/rows?limit=5${token ? `&nextToken=${token}` : ''}`)).body;
+      pages.push(page.rows);
+      token = page.nextToken;
+      first ??= token ?? undefined;
+    } while (token);
+    expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 1]);
+    expect(pages.flat()).toEqual(all.rows);
+    expect(new Set(pages.flat().map((r: any) => `${r.day}/${r.user_id}`)).size).toBe(21);
+    expect(all.rows[0]).toEqual({ day: '2020-11-22', user_id: 1, value_prop: 'point', position: 0, clicked: false, prints_3w: 0, taps_3w: 0, pays_3w: 0, amount_3w: '0.00' });
+    const path = '/v1/datasets/value_prop_features/rows';
+    expect((await call(`${path}?limit=6&nextToken=${first}`)).body).toEqual(
+      problem(400, 'invalid-token', 'nextToken belongs to a different query; send it with the same path, filters, orderBy and limit as the request that returned it', path),
+    );
+    const [payload, signature] = first!.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), t: 'x' })).toString('base64url');
+    expect((await call(`${path}?limit=5&nextToken=${forged}.${signature}`)).body).toEqual(
+      problem(400, 'invalid-token', 'nextToken is not a token this API issued (malformed or altered); send the value of the previous response unchanged, or start again without it', path),
+    );
+  });
+
+  const rowsPath = '/v1/datasets/daily_revenue/rows';
+  const columns = 'columns: date, currency, transactions, revenue';
+  it.each([
+    ['a column name', `${rowsPath}?currency%3D%27x%27%20OR%201%3D1--=1`, problem(400, 'unknown-column', `"currency='x' OR 1=1--" is not a column of daily_revenue, nor one of limit, orderBy, nextToken; ${columns}`, rowsPath)],
+    ['an integer value', `${rowsPath}?transactions=1%20OR%201%3D1`, problem(400, 'invalid-value', `filter on 'transactions' (bigint): "1 OR 1=1" is not an integer (digits, optional leading -)`, rowsPath)],
+    ['a date value', `${rowsPath}?date=2024-03-01%27%20OR%20%271%27%3D%271`, problem(400, 'invalid-value', `filter on 'date' (date): "2024-03-01' OR '1'='1" is not a date YYYY-MM-DD`, rowsPath)],
+    ['a decimal range', `${rowsPath}?revenue=gte:0)%20OR%20(1%3D1`, problem(400, 'invalid-value', `filter on 'revenue' (decimal(18,2)): "0) OR (1=1" is not a number written as digits with an optional . and decimals (no exponent)`, rowsPath)],
+    ['an in-list', `${rowsPath}?date=in:2024-03-01,2024-03-02)%20OR%20(1%3D1`, problem(400, 'invalid-value', `filter on 'date' (date): "2024-03-02) OR (1=1" is not a date YYYY-MM-DD`, rowsPath)],
+    ['an operator', `${rowsPath}?currency=or:1%3D1`, problem(400, 'unknown-operator', `filter on 'currency': unknown operator 'or' in "or:1=1"; operators: eq:, ne:, in:, gt:, gte:, lt:, lte: (a bare value means eq:; to match a value that starts with letters and ':', write eq:or:1=1)`, rowsPath)],
+    ['orderBy', `${rowsPath}?orderBy=date;DROP%20TABLE%20x`, problem(400, 'unknown-column', `orderBy: "date;DROP TABLE x" is not a column of daily_revenue; ${columns} (prefix one with - to sort descending)`, rowsPath)],
+    ['limit', `${rowsPath}?limit=1;DROP`, problem(400, 'invalid-parameter', `query parameter 'limit' has an invalid value "1;DROP": Rows per page, 1-1000.`, rowsPath)],
+    ['nextToken', `${rowsPath}?nextToken=x%27%20OR%201%3D1`, problem(400, 'invalid-parameter', `query parameter 'nextToken' has an invalid value "x' OR 1=1": Opaque token of the next page, from the previous response; send it with the same other parameters.`, rowsPath)],
+    ['the dataset name', '/v1/datasets/daily_revenue;DROP/rows', problem(400, 'invalid-parameter', 'path parameter \'name\' has an invalid value "daily_revenue;DROP": Gold dataset name (GET /v1/datasets lists them).', '/v1/datasets/daily_revenue;DROP/rows')],
+    ['a runs filter', '/v1/runs?rows_in=0%20OR%201%3D1', problem(400, 'invalid-value', `filter on 'rows_in' (bigint): "0 OR 1=1" is not an integer (digits, optional leading -)`, '/v1/runs')],
+    ['quality parameters', '/v1/quality?dataset=x%27--', problem(400, 'unknown-parameter', "unknown query parameter(s) 'dataset' for GET /v1/quality; accepted: limit, nextToken", '/v1/quality')],
+    ['the query id', '/v1/queries/abc%27%20OR%201%3D1', problem(400, 'invalid-parameter', 'path parameter \'queryId\' has an invalid value "abc\' OR 1=1": The queryId of a 504 problem.', '')],
+    ['the ingest dataset', '/v1/ingest/prints;rm', problem(400, 'invalid-parameter', 'path parameter \'dataset\' has an invalid value "prints;rm": Source dataset (a contract in contracts/).', '/v1/ingest/prints;rm'), 'POST'],
+    ['the upload flag', '/v1/uploads/pays?gzip=true%27', problem(400, 'invalid-parameter', 'query parameter \'gzip\' has an invalid value "true\'": The file is gzip-compressed (key ends in .gz).', '/v1/uploads/pays'), 'POST'],
+  ])('rejects SQL injection in %s with 400 and a precise problem', async (_what, path, expected, method = 'GET') => {
+    const res = await call(path as string, { method: method as string });
+    expect([res.status, res.type]).toEqual([400, 'application/problem+json']);
+    // instance: the request path as sent (percent-encoded).
+    expect(res.body).toEqual({ ...(expected as object), instance: (path as string).split('?')[0] });
+  });
+
+  it('binds string values as literals: an injection attempt in a string filter matches nothing', async () => {
+    const res = await call(`${rowsPath}?currency=${encodeURIComponent("USD' OR '1'='1")}`);
+    expect([res.status, res.body.rows]).toEqual([200, []]);
+    const runs = await call(`/v1/runs?status=${encodeURIComponent("x') OR 1=1 --")}`);
+    expect([runs.status, runs.body.rows]).toEqual([200, []]);
+  });
+
+  it('answers 404 for an unknown dataset or route and 405 for a wrong method', async () => {
+    expect((await call('/v1/datasets/nope/rows')).body).toEqual(
+      problem(404, 'unknown-dataset', "no Gold dataset 'nope'; datasets: daily_kpis, daily_revenue, data_quality_history, user_session_analysis, value_prop_features", '/v1/datasets/nope/rows'),
+    );
+    const unknown = await call('/v2/things');
+    expect([unknown.status, unknown.body.type]).toEqual([404, 'urn:medallion:problem:unknown-route']);
+    const wrong = await call('/v1/datasets', { method: 'POST' });
+    expect([wrong.status, wrong.body.detail, wrong.headers.get('allow')]).toEqual([405, '/v1/datasets accepts GET, not POST', 'GET']);
+    expect((await call('/v1/ingest/nope', { method: 'POST', body: '{}' })).body).toEqual(
+      problem(404, 'unknown-dataset', "no source dataset 'nope'; datasets: events, pays, prints, taps, transactions, users", '/v1/ingest/nope'),
+    );
+  });
+
+  it('GET /v1/runs lists the file runs (run manifests), newest first, with filters', async () => {
+    const { status, body } = await call('/v1/runs?dataset=transactions');
+    expect(status).toBe(200);
+    expect(body.columns.map((c: { name: string }) => c.name)).toEqual(['dataset', 'key', 'version_id', 'etag', 'file_id', 'status', 'rows_in', 'rows_valid', 'rows_quarantined', 'rows_superseded', 'content_sha256', 'duplicate_of', 'bytes', 'processed_at', 'duration_ms', 'error']);
+    expect(body.rows).toHaveLength(1);
+    expect(body.rows[0]).toMatchObject({ dataset: 'transactions', key: 'transactions/2024-03-02.csv', status: 'ingested', rows_in: 3, rows_valid: 3, rows_quarantined: 0, duplicate_of: null, error: null });
+    const all = (await call('/v1/runs?limit=1000')).body.rows as { processed_at: string }[];
+    expect(all.length).toBeGreaterThanOrEqual(6);
+    expect(all.map((r) => r.processed_at)).toEqual([...all.map((r) => r.processed_at)].sort().reverse());
+  });
+
+  it('GET /v1/quality is an empty list while <ops>.quality_results does not exist, then its rows', async () => {
+    expect(await call('/v1/quality')).toMatchObject({ status: 200, body: { columns: [], rows: [], nextToken: null } });
+    // As the orchestration will: a quality_results table in the ops database (here created in the local Athena).
+    const athena = new AthenaClient({ endpoint: api.athena.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const { QueryExecutionId } = await athena.send(
+      new StartQueryExecutionCommand({ QueryString: "CREATE TABLE medallion_dev_ops.quality_results AS SELECT 'events' AS dataset, 'duplicate event_id' AS \"check\", 'pass' AS status, CAST(0.0 AS DOUBLE) AS value", WorkGroup: 'wg' }),
+    );
+    while (!['SUCCEEDED', 'FAILED'].includes((await athena.send(new GetQueryExecutionCommand({ QueryExecutionId }))).QueryExecution!.Status!.State!)) await new Promise((r) => setTimeout(r, 10));
+    athena.destroy();
+    expect((await call('/v1/quality')).body).toEqual({
+      columns: [{ name: 'dataset', type: 'varchar' }, { name: 'check', type: 'varchar' }, { name: 'status', type: 'varchar' }, { name: 'value', type: 'double' }],
+      rows: [{ dataset: 'events', check: 'duplicate event_id', status: 'pass', value: 0 }],
+      nextToken: null,
+    });
+  });
+
+  it('POST /v1/ingest stores a batch in bronze; the pipeline makes it visible in silver and through the API', async () => {
+    const body = lines(
+      { event_id: 'e9', session_id: 's9', user_id: 'u9', event_type: 'purchase', timestamp: '2024-03-05T12:00:00Z' },
+      { event_id: 'e10', session_id: 's9', user_id: 'u9', event_type: 'purchase', timestamp: '2024-03-05T12:01:00Z' },
+    );
+    const res = await call('/v1/ingest/events', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ dataset: 'events', key: expect.stringMatching(/^events\/api\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.jsonl$/), records: 2, bytes: Buffer.byteLength(body) });
+    const [manifest] = await processed([res.body.key]);
+    expect(manifest).toMatchObject({ status: 'ingested', rows_in: 2, rows_valid: 2 });
+    const silver = await platform.s3.send(new ListObjectsV2Command({ Bucket: platform.buckets.silver, Prefix: 'events/dt=2024-03-05/' }));
+    expect(silver.Contents?.map((o) => o.Key)).toEqual([manifest.partitions[0].key]);
+    const runs = await call(`/v1/runs?key=${encodeURIComponent(res.body.key)}`);
+    expect(runs.body.rows).toMatchObject([{ dataset: 'events', status: 'ingested', rows_valid: 2 }]);
+    const session = await call('/v1/datasets/user_session_analysis/rows?session_id=s9');
+    expect(session.body.rows).toMatchObject([{ session_id: 's9', total_events: 2, session_start_time: '2024-03-05T12:00:00.000Z', is_conversion: false }]);
+  });
+
+  it('checks the body against the contract: format, CSV header, parseable records; 413 above the limit names the upload route', async () => {
+    const post = (dataset: string, contentType: string, body: string) => call(`/v1/ingest/${dataset}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    expect((await post('pays', 'text/csv', 'pay_date,total,user\n2020-11-01,1.00,1\n')).body).toEqual(
+      problem(400, 'invalid-csv-header', 'the CSV header is "pay_date,total,user"; pays needs exactly "pay_date,total,user_id,value_prop" (its contract, contracts/pays.yaml)', '/v1/ingest/pays'),
+    );
+    expect((await post('prints', 'application/x-ndjson', '{"day":"2020-11-01"}\n{"day":\n')).body).toEqual(
+      problem(400, 'invalid-record', 'line 2 is not valid JSON (Unexpected end of JSON input); NDJSON needs one JSON object per line', '/v1/ingest/prints'),
+    );
+    expect((await post('prints', 'application/x-ndjson', '[1]\n')).body.detail).toBe('line 1 is JSON but not an object; NDJSON needs one JSON object per line');
+    expect((await post('prints', 'text/csv', 'a,b\n')).body).toEqual(
+      problem(415, 'unsupported-media-type', 'prints is delivered as NDJSON (one JSON object per line) (its contract, contracts/prints.yaml): send Content-Type application/x-ndjson, not "text/csv"', '/v1/ingest/prints'),
+    );
+    expect((await post('pays', 'text/csv', 'pay_date,total,user_id,value_prop\n')).body.detail).toBe('the CSV has a header but no records; send at least one pays record');
+    const big = `${JSON.stringify(print('2020-11-01', 1, 0))}\n`.repeat(Math.ceil((5 * 1024 * 1024) / 70) + 10);
+    const tooBig = await post('prints', 'application/x-ndjson', big);
+    expect(tooBig.body).toEqual(
+      problem(413, 'payload-too-large', `the body has ${Buffer.byteLength(big)} bytes; POST /v1/ingest takes at most 5242880 bytes. For larger files ask POST /v1/uploads/prints for a presigned S3 PUT URL`, '/v1/ingest/prints', {
+        maxBytes: 5242880,
+        uploadRoute: '/v1/uploads/prints',
+      }),
+    );
+  });
+
+  it('POST /v1/uploads returns a presigned PUT URL into bronze; a file PUT there is processed', async () => {
+    const res = await call('/v1/uploads/pays', { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ dataset: 'pays', method: 'PUT', expiresInSeconds: 900, key: expect.stringMatching(/^pays\/uploads\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.csv$/) });
+    expect(res.body.url).toContain('X-Amz-Signature=');
+    const put = await fetch(res.body.url, { method: 'PUT', body: 'pay_date,total,user_id,value_prop\n2020-11-20,3.25,2,point\n' });
+    expect(put.status).toBe(200);
+    const [manifest] = await processed([res.body.key]);
+    expect(manifest).toMatchObject({ dataset: 'pays', status: 'ingested', rows_valid: 1 });
+  });
+
+  it('processes objects that any S3 client drops into bronze while serving', async () => {
+    const before = api.pumped();
+    await put('prints/late/2020-11-29.json', lines(print('2020-11-29', 7, 0)));
+    const [manifest] = await processed(['prints/late/2020-11-29.json']);
+    expect(manifest).toMatchObject({ status: 'ingested', rows_valid: 1 });
+    // The pump counts a batch once the handler returned (after the manifest is written).
+    for (let i = 0; i < 50 && api.pumped() === before; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(api.pumped()).toBeGreaterThan(before);
+  });
+
+  it('answers 504 with a queryId when the query outlives the timeout; GET /v1/queries/{queryId} returns the result', async () => {
+    process.env.QUERY_TIMEOUT_MS = '0';
+    let res;
+    try {
+      res = await call('/v1/datasets/daily_revenue/rows?currency=USD&limit=1');
+    } finally {
+      process.env.QUERY_TIMEOUT_MS = '20000';
+    }
+    expect(res.status).toBe(504);
+    expect(res.body).toEqual(
+      problem(504, 'query-timeout', 'the query is still running after 0 ms; GET resultUrl until it answers 200', '/v1/datasets/daily_revenue/rows', {
+        queryId: expect.stringMatching(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/),
+        resultUrl: `/v1/queries/${res.body.queryId}`,
+      }),
+    );
+    let result;
+    for (let i = 0; i < 100; i++) {
+      result = await call(res.body.resultUrl);
+      if (result.status !== 202) break;
+      expect(result.body).toEqual({ queryId: res.body.queryId, status: 'RUNNING', resultUrl: res.body.resultUrl });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(result!.status).toBe(200);
+    expect(result!.body).toEqual({
+      columns: [{ name: 'date', type: 'date' }, { name: 'currency', type: 'varchar' }, { name: 'transactions', type: 'bigint' }, { name: 'revenue', type: 'decimal(18,2)' }],
+      rows: [{ date: '2024-03-01', currency: 'USD', transactions: 1, revenue: '19.90' }],
+      nextToken: null,
+    });
+  });
+});
