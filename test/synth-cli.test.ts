@@ -23,6 +23,7 @@ describe('cdk synth (CLI)', () => {
       'medallion-dev-api',
       'medallion-dev-catalog',
       'medallion-dev-gold',
+      'medallion-dev-observability',
       'medallion-dev-storage',
       'medallion-dev-transform',
     ]);
