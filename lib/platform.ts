@@ -5,6 +5,7 @@ import { CatalogStack } from './catalog/catalog-stack';
 import { stageConfig, type StageConfig } from './config/stage-config';
 import { applyNagSuppressions } from './nag-suppressions';
 import { GoldStack } from './gold/gold-stack';
+import { OrchestrationStack } from './orchestration/orchestration-stack';
 import { StorageStack } from './storage/storage-stack';
 import { TransformStack } from './transform/transform-stack';
 
@@ -25,6 +26,7 @@ export interface Platform {
   readonly catalog: CatalogStack;
   readonly transform: TransformStack;
   readonly gold: GoldStack;
+  readonly orchestration: OrchestrationStack;
 }
 
 /**
@@ -65,11 +67,21 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     storage,
     catalog,
   });
-  for (const stack of [storage, catalog, transform, gold]) {
+  const orchestration = new OrchestrationStack(app, `${prefix}-orchestration`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: gold-build (quality gate, Gold) and replay state machines, daily schedule`,
+    config,
+    contracts,
+    storage,
+    catalog,
+    gold,
+    alertTopic: transform.alarmTopic,
+  });
+  for (const stack of [storage, catalog, transform, gold, orchestration]) {
     Tags.of(stack).add('project', 'medallion-platform');
     Tags.of(stack).add('stage', config.stage);
     applyNagSuppressions(stack);
   }
   if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { config, storage, catalog, transform, gold };
+  return { config, storage, catalog, transform, gold, orchestration };
 }

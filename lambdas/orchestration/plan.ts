@@ -19,8 +19,8 @@ export interface PlanEvent {
 export interface Plan {
   /** The request with only the fields given, so that later states can pass it on as it is. */
   readonly request: GoldBuildEvent;
-  /** As-of date the checks are planned for (`asOf`, or the end of a range); absent for the latest data. */
-  readonly asOf?: string;
+  /** As-of date the checks are planned for (`asOf`, or the end of a range); null for the latest data. */
+  readonly asOf: string | null;
   readonly checks: QualityCheck[];
   /** One Gold build request per as-of date, in order. */
   readonly builds: GoldBuildEvent[];
@@ -49,5 +49,5 @@ export function handler(event: PlanEvent): Promise<Plan> {
     runTime: event.startedAt,
   });
   const builds = dates.map((date) => ({ ...(request.datasets ? { datasets: request.datasets } : {}), ...(date ? { asOf: date } : {}) }));
-  return Promise.resolve({ request, ...(asOf ? { asOf } : {}), checks, builds });
+  return Promise.resolve({ request, asOf: asOf ?? null, checks, builds });
 }
