@@ -1,6 +1,6 @@
 import { loadContracts } from '../shared/contracts';
 import { goldDatasets } from '../shared/gold';
-import { planChecks, type QualityCheck } from '../shared/quality';
+import { goldSources, planChecks, type QualityCheck } from '../shared/quality';
 import { asOfDates, type GoldBuildEvent } from '../gold-build/handler';
 
 function required(name: string): string {
@@ -28,7 +28,8 @@ export interface Plan {
 
 /**
  * First state of gold-build: validates the request (dates, range, dataset names) before anything runs,
- * plans the quality checks from the contracts, and splits a backfill into one build per as-of date.
+ * plans the quality checks from the contracts of the sources the requested Gold datasets read, and splits
+ * a backfill into one build per as-of date.
  */
 export function handler(event: PlanEvent): Promise<Plan> {
   const raw = event.request ?? {};
@@ -43,7 +44,9 @@ export function handler(event: PlanEvent): Promise<Plan> {
     if (unknown.length) throw new Error(`unknown Gold dataset(s): ${unknown.join(', ')}; known: ${known.join(', ')}`);
   }
   const asOf = dates[dates.length - 1];
-  const checks = planChecks(loadContracts(), {
+  // The gate checks the sources of the Gold datasets being built, and only those.
+  const sources = goldSources(request.datasets ?? known);
+  const checks = planChecks(loadContracts().filter((c) => sources.includes(c.name)), {
     databases: { silver: required('SILVER_DATABASE'), ops: required('OPS_DATABASE') },
     asOf,
     runTime: event.startedAt,

@@ -88,17 +88,17 @@ function deliveredAt(o: ListedObject): number {
 
 export type ReplayEvent =
   | { readonly action: 'plan'; readonly request: ReplayRequest }
-  | { readonly action: 'send'; readonly Items: readonly ListedObject[]; readonly BatchInput: { readonly window: ReplayPlan['window'] } };
+  | { readonly Items: readonly ListedObject[]; readonly BatchInput: { readonly window: ReplayPlan['window'] } };
 
 /**
- * The replay state machine's steps: `plan` validates the request; `send` re-sends a batch of listed bronze
- * objects to the bronze queue as S3 ObjectCreated notifications (folder markers and objects delivered
+ * The replay state machine's steps: `plan` validates the request; a batch of listed bronze objects
+ * is re-sent to the bronze queue as S3 ObjectCreated notifications (folder markers and objects delivered
  * outside the window are skipped). The transform derives file ids from bucket, key and ETag, so a replay
  * rewrites the same silver objects and manifests.
  */
 export async function handler(event: ReplayEvent): Promise<ReplayPlan | { sent: number; skipped: number }> {
-  if (event.action === 'plan') return planReplay(event.request, loadContracts().map((c) => c.name));
-  if (event.action !== 'send') throw new Error(`unknown action '${(event as { action?: string }).action}'; expected plan or send`);
+  if ('action' in event && event.action === 'plan') return planReplay(event.request, loadContracts().map((c) => c.name));
+  if (!('Items' in event) || !Array.isArray(event.Items)) throw new Error(`expected {action: 'plan', request} or a batch {Items, BatchInput} of listed objects`);
   const bucket = required('BRONZE_BUCKET');
   const queueUrl = required('BRONZE_QUEUE_URL');
   const window = event.BatchInput?.window ?? null;

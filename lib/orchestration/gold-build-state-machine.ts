@@ -213,12 +213,12 @@ export class GoldBuildStateMachine extends Construct {
 
     const buildAsOf = new tasks.LambdaInvoke(this, 'BuildAsOf', {
       lambdaFunction: props.buildFunction,
+      // The item (`{datasets?, asOf?}`) is the whole payload.
       payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromJsonPathAt('$'),
       taskTimeout: sfn.Timeout.duration(Duration.minutes(16)),
     });
     // Each build writes a fresh prefix and switches the partition in one call: running it again is safe.
-    buildAsOf.addRetry({ errors: ['Error', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException'], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 2, jitterStrategy: sfn.JitterType.FULL });
+    buildAsOf.addRetry({ errors: ['Error', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 2, jitterStrategy: sfn.JitterType.FULL });
     const buildGold = new sfn.Map(this, 'BuildGold', { itemsPath: '$.plan.builds', maxConcurrency: 1, resultPath: '$.builds' });
     buildGold.itemProcessor(buildAsOf);
     buildGold.addCatch(failure, catchAll);

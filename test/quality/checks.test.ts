@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadContracts } from '../../lambdas/shared/contracts';
 import { lintGoldSql, trinoCompatSql } from '../../lambdas/shared/gold';
-import { evaluateCheck, gateOutcome, meetsThreshold, planChecks, type QualityCheck } from '../../lambdas/shared/quality';
+import { evaluateCheck, gateOutcome, goldSources, meetsThreshold, planChecks, type QualityCheck } from '../../lambdas/shared/quality';
 
 const contracts = loadContracts();
 const events = contracts.filter((c) => c.name === 'events');
@@ -120,5 +120,14 @@ describe('thresholds', () => {
     ['mustBeLessThan', 5, 5, false], ['mustBeLessOrEqualTo', 5, 5, true], ['mustBeBetween', 3, [1, 3], true], ['mustNotBeBetween', 3, [1, 3], false],
   ] as const)('%s: %p against %p → %p', (operator, v, t, expected) => {
     expect(meetsThreshold(v, { operator, value: t as number })).toBe(expected);
+  });
+});
+
+describe('sources of Gold datasets', () => {
+  it('follows the Gold SQL, through the Gold datasets it reads', () => {
+    expect(goldSources(['value_prop_features'])).toEqual(['pays', 'prints', 'taps']);
+    expect(goldSources(['daily_kpis'])).toEqual(['events', 'transactions', 'users']);
+    expect(goldSources(['data_quality_history'])).toEqual([]);
+    expect(goldSources(['daily_kpis', 'value_prop_features'])).toEqual(['events', 'pays', 'prints', 'taps', 'transactions', 'users']);
   });
 });

@@ -77,7 +77,9 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
   const checks: QualityCheck[] = [];
   for (const contract of contracts) {
     const table = `${settings.databases.silver}.${contract.name}`;
-    const newest = `(SELECT max(${PARTITION_COLUMN}) FROM ${table})`;
+    // `|| ''` keeps the value on both engines; DuckDB 1.5.5 fails with an internal error on max() of a Hive
+    // partition column when the table is a single Parquet file.
+    const newest = `(SELECT max(${PARTITION_COLUMN} || '') FROM ${table})`;
     const latest = `FROM ${table} WHERE ${PARTITION_COLUMN} = ${newest}`;
     const add = (check: Omit<QualityCheck, 'dataset'>) => checks.push({ dataset: contract.name, ...check });
 

@@ -1,0 +1,10 @@
+import { App } from 'aws-cdk-lib';
+import { Template, Annotations, Match } from 'aws-cdk-lib/assertions';
+import { addPlatform } from './lib/platform';
+const ctx = JSON.parse(require('fs').readFileSync('/work/wt-orch/cdk.json','utf8')).context;
+const app = new App({ context: { ...ctx, 'aws:cdk:bundling-stacks': [] } });
+const p = addPlatform(app, { stage: 'dev' });
+const t = Template.fromStack(p.orchestration);
+const a = Annotations.fromStack(p.orchestration);
+console.log([...a.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')), ...a.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))].map(f => `${f.id}: ${String(f.entry.data).slice(0,200)}`).join('\n'));
+require('fs').writeFileSync('/tmp/orch.json', JSON.stringify(t.toJSON(), null, 1));
