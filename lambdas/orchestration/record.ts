@@ -51,7 +51,8 @@ export interface RunEvent {
   readonly state: {
     readonly plan?: { readonly request?: unknown };
     readonly gate?: GateResult;
-    readonly builds?: readonly { readonly Payload?: { readonly builds?: readonly { dataset: string; asOf: string; location: string }[] } }[];
+    /** The Gold build function's output, one per as-of date. */
+    readonly builds?: readonly { readonly builds?: readonly { dataset: string; asOf: string; location: string }[] }[];
     readonly error?: { readonly Error?: string; readonly Cause?: string };
   };
 }
@@ -94,7 +95,7 @@ async function run(event: RunEvent): Promise<RunRecord> {
     checks: state.gate?.results.length ?? 0,
     checks_failed: state.gate?.failed ?? 0,
     checks_warned: state.gate?.warned ?? 0,
-    builds: (state.builds ?? []).flatMap((b) => b.Payload?.builds ?? []).map((b) => ({ dataset: b.dataset, as_of: b.asOf, location: b.location })),
+    builds: (state.builds ?? []).flatMap((b) => b.builds ?? []).map((b) => ({ dataset: b.dataset, as_of: b.asOf, location: b.location })),
     message: event.status === 'FAILED' ? `gold-build failed: ${state.error?.Error ?? 'unknown error'}` : (state.gate?.message ?? ''),
     error: state.error ? `${state.error.Error ?? ''}: ${state.error.Cause ?? ''}` : null,
   };

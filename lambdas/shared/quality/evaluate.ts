@@ -90,7 +90,7 @@ export interface GateOutcome {
   readonly message: string;
 }
 
-const line = (r: CheckResult) => `${r.dataset} ${r.check} = ${r.value === null ? 'no value' : `${r.value} ${r.unit}`} (${r.threshold})`;
+const line = (r: CheckResult) => `${r.dataset} ${r.check} = ${r.value === null ? 'no value' : `${Number(r.value.toFixed(2))} ${r.unit}`} (${r.threshold})`;
 
 export function gateOutcome(results: readonly CheckResult[]): GateOutcome {
   const failed = results.filter((r) => r.status === 'fail');
