@@ -75,6 +75,8 @@ export async function startLocalOrchestration(platform: LocalPlatform): Promise<
     GOLD_DATABASE: databases.gold,
     OPS_DATABASE: databases.ops,
     WORKGROUP: resourceName(config, 'analytics'),
+    BRONZE_BUCKET: platform.buckets.bronze,
+    BRONZE_QUEUE_URL: platform.queueUrl,
   });
   return {
     platform,

@@ -79,4 +79,87 @@ describe('gold-build state machine, executed locally from the synthesized defini
       builds: [{ dataset: 'value_prop_features', as_of: '2020-11-28', location: published }], error: null,
     });
   });
+
+  it('retries a throttled Athena call with backoff and succeeds', async () => {
+    const athena = new AthenaClient({ endpoint: o.athena.endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    let throttled = 0;
+    athena.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'StartQueryExecutionCommand' && throttled++ < 2) throw new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} });
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttleTwice' },
+    );
+    const { execution } = await runGoldBuild(o, { asOf: '2020-11-28', datasets: ['value_prop_features'] }, { athena, execution: 'retry-1' });
+    athena.destroy();
+    expect(execution.status).toBe('SUCCEEDED');
+    const retried = execution.states.filter((s) => s.status === 'RETRIED');
+    expect(retried.map((s) => [s.name, s.error])).toEqual([
+      ['StartCheckQuery', 'Athena.TooManyRequestsException: Rate exceeded'],
+      ['StartCheckQuery', 'Athena.TooManyRequestsException: Rate exceeded'],
+    ]);
+    expect(execution.states.filter((s) => s.name === 'StartCheckQuery' && s.status === 'SUCCEEDED')).toHaveLength(12);
+    expect(await partitionLocation('2020-11-28')).not.toBe(published);
+    published = await partitionLocation('2020-11-28');
+  });
+
+  it('backfills a date range: one build per as-of date, each published', async () => {
+    const { execution } = await runGoldBuild(o, { from: '2020-11-26', to: '2020-11-27', datasets: ['value_prop_features'] }, { execution: 'backfill-1' });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.states.filter((s) => s.name === 'BuildAsOf').map((s) => [s.index, s.status])).toEqual([[0, 'SUCCEEDED'], [1, 'SUCCEEDED']]);
+    const { Partitions } = await o.glue.send(new GetPartitionsCommand({ DatabaseName: GOLD, TableName: VPF }));
+    expect(Partitions!.map((p) => p.Values![0]).sort()).toEqual(['2020-11-26', '2020-11-27', '2020-11-28']);
+    const run = await json('_operations/runs/backfill-1.json');
+    expect((run.builds as { as_of: string }[]).map((b) => b.as_of)).toEqual(['2020-11-26', '2020-11-27']);
+    expect(await partitionLocation('2020-11-28')).toBe(published);
+  });
+
+  it('a replay re-sends the bronze objects; processing them again changes nothing', async () => {
+    const { bronze, silver } = e2e.platform.buckets;
+    const snapshot = async () => {
+      const keys = await e2e.keys(silver, '');
+      const manifests = await Promise.all(keys.filter((k) => k.startsWith('_operations/manifests/')).map(async (k) => {
+        const { processed_at: _p, duration_ms: _d, ...m } = JSON.parse(await e2e.text(silver, k)) as RunManifest;
+        return m;
+      }));
+      return { keys: keys.filter((k) => !k.startsWith('_operations/quality/') && !k.startsWith('_operations/runs/')), manifests };
+    };
+    const before = await snapshot();
+    for (let round = 0; round < 2; round++) {
+      const listing = await e2e.platform.s3.send(new ListObjectsV2Command({ Bucket: bronze, Prefix: 'prints/' }));
+      // As the Distributed Map's S3 item reader lists them: Key, Etag (quoted), LastModified (epoch seconds), Size.
+      const Items = listing.Contents!.map((c) => ({ Key: c.Key!, Etag: c.ETag!, LastModified: Math.floor(c.LastModified!.getTime() / 1000), Size: c.Size! }));
+      expect(await replay({ Items, BatchInput: { window: null } })).toEqual({ sent: 2, skipped: 0 });
+      let processed = 0;
+      for (;;) {
+        const { received } = await pumpOnce(e2e.platform, e2e.handler, 0);
+        if (received === 0) break;
+        processed += received;
+      }
+      expect(processed).toBe(2);
+    }
+    expect(await snapshot()).toEqual(before);
+    // A delivery window that excludes today's objects re-sends nothing.
+    const listing = await e2e.platform.s3.send(new ListObjectsV2Command({ Bucket: bronze, Prefix: 'prints/' }));
+    const Items = listing.Contents!.map((c) => ({ Key: c.Key!, Etag: c.ETag!, LastModified: Math.floor(c.LastModified!.getTime() / 1000), Size: c.Size! }));
+    expect(await replay({ Items, BatchInput: { window: { from: Date.parse('2020-01-01T00:00:00Z'), to: Date.parse('2020-01-02T00:00:00Z') } } })).toEqual({ sent: 0, skipped: 2 });
+  });
+
+  it('a failing blocking check alerts with the checks and values, publishes no Gold and keeps the previous partition', async () => {
+    const goldBefore = await e2e.keys(e2e.platform.buckets.gold, 'value_prop_features/');
+    // 10 unreadable rows against the 4 valid prints of the day: 71 % quarantined, above the 25 % limit.
+    await e2e.ingest({ 'prints/2020-11-29.json': Array(10).fill('{not json').join('\n') + '\n' });
+    const { execution, gate } = await runGoldBuild(o, { asOf: '2020-11-28', datasets: ['value_prop_features'] }, { execution: 'blocked-1' });
+    const message = 'quality gate failed, Gold not published: prints prints quarantine ratio = 71.43 percent (mustBeLessOrEqualTo 25)';
+    expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'QualityGateFailed', message]);
+    expect(gate!.passed).toBe(false);
+    expect(execution.states.filter((s) => s.index === undefined).map((s) => `${s.name}:${s.status}`)).toEqual([
+      'PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'GatePassed:SUCCEEDED', 'AlertGateFailed:SUCCEEDED', 'RecordBlockedRun:SUCCEEDED', 'QualityGateFailed:FAILED',
+    ]);
+    const received = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(received.Messages!.map((m) => m.Body)).toEqual([message]);
+    expect(await e2e.keys(e2e.platform.buckets.gold, 'value_prop_features/')).toEqual(goldBefore);
+    expect(await partitionLocation('2020-11-28')).toBe(published);
+    expect(await json('_operations/runs/blocked-1.json')).toMatchObject({ status: 'BLOCKED', checks_failed: 1, builds: [], message });
+  });
 });
