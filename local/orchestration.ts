@@ -32,6 +32,9 @@ class TaskError extends Error {
   }
 }
 
+/** An SDK output as a task result: plain JSON, without the SDK's response metadata. */
+const taskResult = (out: object): Json => JSON.parse(JSON.stringify({ ...out, $metadata: undefined })) as Json;
+
 const integrationError = (service: string, e: unknown) => new TaskError(`${service}.${(e as Error).name}`, (e as Error).message);
 
 /**
@@ -139,23 +142,21 @@ export async function runGoldBuild(o: LocalOrchestration, input: Json, options: 
         return async (params) => {
           const started = await athena.send(new StartQueryExecutionCommand(params as never)).catch((e: unknown) => Promise.reject(integrationError('Athena', e)));
           for (;;) {
-            const { $metadata: _, ...out } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: started.QueryExecutionId })).catch((e: unknown) => Promise.reject(integrationError('Athena', e)));
+            const out = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: started.QueryExecutionId })).catch((e: unknown) => Promise.reject(integrationError('Athena', e)));
             const status = out.QueryExecution?.Status?.State;
             // As Step Functions: a query that ends FAILED or CANCELLED fails the task with States.TaskFailed.
-            if (status === 'FAILED' || status === 'CANCELLED') throw new TaskError('States.TaskFailed', JSON.stringify(out));
-            if (status === 'SUCCEEDED') return JSON.parse(JSON.stringify(out)) as Json;
+            if (status === 'FAILED' || status === 'CANCELLED') throw new TaskError('States.TaskFailed', JSON.stringify(taskResult(out)));
+            if (status === 'SUCCEEDED') return taskResult(out);
             await new Promise((r) => setTimeout(r, 20));
           }
         };
       case 'arn:aws:states:::athena:getQueryResults':
         return async (params) => {
-          const { $metadata: _, ...out } = await athena.send(new GetQueryResultsCommand(params as never)).catch((e: unknown) => Promise.reject(integrationError('Athena', e)));
-          return JSON.parse(JSON.stringify(out)) as Json;
+          return taskResult(await athena.send(new GetQueryResultsCommand(params as never)).catch((e: unknown) => Promise.reject(integrationError('Athena', e))));
         };
       case 'arn:aws:states:::sns:publish':
         return async (params) => {
-          const { $metadata: _, ...out } = await o.sns.send(new PublishCommand({ ...(params as object), TopicArn: o.topicArn } as never)).catch((e: unknown) => Promise.reject(integrationError('SNS', e)));
-          return out as Json;
+          return taskResult(await o.sns.send(new PublishCommand({ ...(params as object), TopicArn: o.topicArn } as never)).catch((e: unknown) => Promise.reject(integrationError('SNS', e))));
         };
       default:
         throw new Error(`state ${state}: no local implementation of ${resource}`);

@@ -85,7 +85,8 @@ export class ReplayStateMachine extends Construct {
     send.addRetry({ errors: ['Error', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL });
     const listAndSend = new sfn.DistributedMap(this, 'ReplayObjects', {
       itemReader: new sfn.S3ObjectsItemReader({ bucket: props.bronzeBucket, prefix: sfn.JsonPath.stringAt('$.plan.prefix') }),
-      itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: 100, batchInput: { window: sfn.JsonPath.objectAt('$.plan.window') } }),
+      // CDK passes BatchInput through as written: the path is spelled in ASL.
+      itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: 100, batchInput: { 'window.$': '$.plan.window' } }),
       maxConcurrency: 10,
       resultPath: sfn.JsonPath.DISCARD,
     });

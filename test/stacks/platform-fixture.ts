@@ -9,6 +9,7 @@ export interface SynthesizedPlatform extends Platform {
   readonly catalogTemplate: Template;
   readonly transformTemplate: Template;
   readonly goldTemplate: Template;
+  readonly orchestrationTemplate: Template;
 }
 
 /** The feature flags of cdk.json, so that tests build the app exactly as `cdk synth` does. */
@@ -24,6 +25,7 @@ export function synthesizePlatform(stage: string): SynthesizedPlatform {
     catalogTemplate: Template.fromStack(platform.catalog),
     transformTemplate: Template.fromStack(platform.transform),
     goldTemplate: Template.fromStack(platform.gold),
+    orchestrationTemplate: Template.fromStack(platform.orchestration),
   };
 }
 
