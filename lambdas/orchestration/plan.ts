@@ -31,7 +31,7 @@ export interface Plan {
  * plans the quality checks from the contracts of the sources the requested Gold datasets read, and splits
  * a backfill into one build per as-of date.
  */
-export function handler(event: PlanEvent): Promise<Plan> {
+export async function handler(event: PlanEvent): Promise<Plan> {
   const raw = event.request ?? {};
   const unknownKeys = Object.keys(raw).filter((k) => !['datasets', 'asOf', 'from', 'to'].includes(k));
   if (unknownKeys.length) throw new Error(`unknown input field(s) ${unknownKeys.join(', ')}; gold-build takes {datasets?, asOf?, from?, to?}`);
@@ -52,5 +52,5 @@ export function handler(event: PlanEvent): Promise<Plan> {
     runTime: event.startedAt,
   });
   const builds = dates.map((date) => ({ ...(request.datasets ? { datasets: request.datasets } : {}), ...(date ? { asOf: date } : {}) }));
-  return Promise.resolve({ request, asOf: asOf ?? null, checks, builds });
+  return { request, asOf: asOf ?? null, checks, builds };
 }
