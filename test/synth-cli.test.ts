@@ -22,6 +22,7 @@ describe('cdk synth (CLI)', () => {
     expect(Object.keys(manifest.artifacts).filter((k) => manifest.artifacts[k].type === 'aws:cloudformation:stack').sort()).toEqual([
       'medallion-dev-catalog',
       'medallion-dev-gold',
+      'medallion-dev-orchestration',
       'medallion-dev-storage',
       'medallion-dev-transform',
     ]);
