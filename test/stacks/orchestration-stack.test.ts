@@ -1,4 +1,7 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { resolveCfn } from '../../local/state-machine';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
@@ -92,6 +95,15 @@ describe('orchestration stack: gold-build state machine', () => {
     ]);
   });
 
+  it('bundles the contracts and the Gold SQL next to the plan function', () => {
+    const fn = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => (f.Properties as any).Environment?.Variables?.CONTRACTS_DIR && (f.Properties as any).Environment.Variables.SQL_DIR)!;
+    expect((fn.Properties as any).Environment.Variables).toMatchObject({ SILVER_DATABASE: 'medallion_dev_silver', OPS_DATABASE: 'medallion_dev_ops', CONTRACTS_DIR: '/var/task/contracts', SQL_DIR: '/var/task/sql' });
+    const dir = (dev.orchestration.node.root as unknown as { synth: () => { directory: string } }).synth().directory;
+    const asset = join(dir, `asset.${(fn.Properties as any).Code.S3Key.replace(/\.zip$/, '')}`);
+    expect(readdirSync(join(asset, 'contracts')).sort()).toEqual(['events.yaml', 'pays.yaml', 'prints.yaml', 'taps.yaml', 'transactions.yaml', 'users.yaml']);
+    expect(readdirSync(join(asset, 'sql', 'gold'))).toHaveLength(5);
+  });
+
   it('record function writes only quality results and run records; plan function touches no data', () => {
     const record = statementsOf('GoldBuildRecordRole').filter((s) => actions(s).some((a) => a.startsWith('s3:')));
     expect(record.flatMap((s) => [s.Resource].flat().map((r) => resolveCfn(r).replace(/^.*function:Silver[0-9A-F]{8}Arn[0-9A-F]{8}/, '')))).toEqual(['/_operations/quality/*', '/_operations/runs/*']);
@@ -129,6 +141,13 @@ describe('orchestration stack: replay state machine', () => {
     expect(all).toContain('s3:ListBucket');
     expect(all.filter((a) => a.startsWith('s3:') && a !== 's3:ListBucket')).toEqual([]);
     expect(statementsOf('ReplayFunctionRole').flatMap(actions).filter((a) => a.startsWith('sqs:'))).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+  });
+});
+
+describe('synthesized definitions', () => {
+  it('are valid Amazon States Language (asl-validator, as aws-local-stepfunctions checks before running)', () => {
+    for (const d of [goldBuild, replay]) expect(() => new StateMachine(d as never, { validationOptions: { checkArn: false } })).not.toThrow();
+    expect(() => new StateMachine({ StartAt: 'X', States: { X: { Type: 'Task', Resource: 'r', Parameters: '$' } } } as never)).toThrow();
   });
 });
 
