@@ -132,6 +132,8 @@ export async function executeLocally(
     context: { Execution: { Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${name}:${execution}`, Name: execution, StartTime: new Date().toISOString(), Input: input as never } },
   });
   const states: StateOutcome[] = [];
+  // The interpreter reports a caught state as exited too; its outcome stays CAUGHT.
+  const caught = new Set<string>();
   const last = (state: string, index?: number) => [...states].reverse().find((s) => s.name === state && s.index === index);
   const collect = (async () => {
     for await (const event of run.eventLogs) {
@@ -139,6 +141,7 @@ export async function executeLocally(
       const index = event.index;
       switch (event.type) {
         case 'StateExited':
+          if (caught.delete(`${event.state.name}#${index}`)) break;
           states.push({ name: event.state.name, status: 'SUCCEEDED', ...(index !== undefined ? { index } : {}) });
           break;
         case 'StateFailed':
@@ -148,6 +151,7 @@ export async function executeLocally(
         case 'StateCaught': {
           const failed = last(event.state.name, index);
           if (failed) failed.status = event.type === 'StateRetried' ? 'RETRIED' : 'CAUGHT';
+          if (event.type === 'StateCaught') caught.add(`${event.state.name}#${index}`);
           break;
         }
         default:

@@ -162,4 +162,13 @@ describe('gold-build state machine, executed locally from the synthesized defini
     expect(await partitionLocation('2020-11-28')).toBe(published);
     expect(await json('_operations/runs/blocked-1.json')).toMatchObject({ status: 'BLOCKED', checks_failed: 1, builds: [], message });
   });
+
+  it('any other failure is caught: alert with the error, a FAILED run record, then Fail', async () => {
+    const { execution } = await runGoldBuild(o, { asOf: '28/11/2020' }, { execution: 'failed-1' });
+    expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'GoldBuildFailed', "asOf must be YYYY-MM-DD, got '28/11/2020'"]);
+    expect(execution.states.map((s) => `${s.name}:${s.status}`)).toEqual(['PlanChecks:CAUGHT', 'NotifyFailure:SUCCEEDED', 'RecordFailedRun:SUCCEEDED', 'GoldBuildFailed:FAILED']);
+    const received = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(received.Messages!.map((m) => m.Body)).toEqual([`medallion-dev-gold-build execution failed-1 failed: Error: asOf must be YYYY-MM-DD, got '28/11/2020'`]);
+    expect(await json('_operations/runs/failed-1.json')).toMatchObject({ status: 'FAILED', message: 'gold-build failed: Error', error: "Error: asOf must be YYYY-MM-DD, got '28/11/2020'", builds: [] });
+  });
 });
