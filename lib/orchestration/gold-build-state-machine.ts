@@ -19,7 +19,7 @@ import { ScopedAthenaGetQueryResults, ScopedAthenaStartQueryExecution } from './
 const ROOT = join(__dirname, '..', '..');
 
 /** Errors of Athena's API that clear up when retried later. */
-export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athena.InternalServerException', 'Athena.ThrottlingException'];
+export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athena.InternalServerException'];
 
 export interface GoldBuildStateMachineProps {
   /** Name of the state machine. */
@@ -117,7 +117,7 @@ export class GoldBuildStateMachine extends Construct {
     ];
     const athenaRetry = { errors: ATHENA_TRANSIENT_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, maxDelay: Duration.seconds(60), jitterStrategy: sfn.JitterType.FULL };
 
-    // Failure path: alert, record the run, fail. Everything after the plan is caught into it.
+    // Failure path: alert, record the run, fail. Every task and Map state is caught into it.
     const failed = new sfn.Fail(this, 'GoldBuildFailed', { error: 'GoldBuildFailed', causePath: sfn.JsonPath.stringAt('$.error.Cause') });
     const recordFailed = new tasks.LambdaInvoke(this, 'RecordFailedRun', {
       lambdaFunction: this.recordFunction,

@@ -51,7 +51,7 @@ describe('orchestration stack: gold-build state machine', () => {
 
   it('retries throttling and transient Athena errors with exponential backoff and jitter', () => {
     expect(checkStates.StartCheckQuery.Retry).toEqual([
-      { ErrorEquals: ['Athena.TooManyRequestsException', 'Athena.InternalServerException', 'Athena.ThrottlingException'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+      { ErrorEquals: ['Athena.TooManyRequestsException', 'Athena.InternalServerException'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
       { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 10, MaxAttempts: 1, BackoffRate: 2 },
     ]);
     expect(checkStates.GetCheckResult.Retry[0].ErrorEquals).toContain('Athena.TooManyRequestsException');
