@@ -7,6 +7,7 @@ import { stageConfig, type StageConfig } from './config/stage-config';
 import { applyNagSuppressions } from './nag-suppressions';
 import { GoldStack } from './gold/gold-stack';
 import { ObservabilityStack } from './observability/observability-stack';
+import { OrchestrationStack } from './orchestration/orchestration-stack';
 import { StorageStack } from './storage/storage-stack';
 import { TransformStack } from './transform/transform-stack';
 
@@ -27,6 +28,7 @@ export interface Platform {
   readonly catalog: CatalogStack;
   readonly transform: TransformStack;
   readonly gold: GoldStack;
+  readonly orchestration: OrchestrationStack;
   readonly api: ApiStack;
   readonly observability: ObservabilityStack;
 }
@@ -69,6 +71,16 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     storage,
     catalog,
   });
+  const orchestration = new OrchestrationStack(app, `${prefix}-orchestration`, {
+    ...common,
+    description: `medallion-platform ${config.stage}: gold-build (quality gate, Gold) and replay state machines, daily schedule`,
+    config,
+    contracts,
+    storage,
+    catalog,
+    gold,
+    alertTopic: transform.alarmTopic,
+  });
   const api = new ApiStack(app, `${prefix}-api`, {
     ...common,
     description: `medallion-platform ${config.stage}: HTTP API (API Gateway + Lambda) to query Gold and ingest into bronze`,
@@ -85,13 +97,14 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     storage,
     catalog,
     transform,
+    stateMachines: { 'gold-build': orchestration.goldBuild, replay: orchestration.replay },
     api: api.http.api,
   });
-  for (const stack of [storage, catalog, transform, gold, api, observability]) {
+  for (const stack of [storage, catalog, transform, gold, orchestration, api, observability]) {
     Tags.of(stack).add('project', 'medallion-platform');
     Tags.of(stack).add('stage', config.stage);
     applyNagSuppressions(stack);
   }
   if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { config, storage, catalog, transform, gold, api, observability };
+  return { config, storage, catalog, transform, gold, orchestration, api, observability };
 }

@@ -8,6 +8,8 @@ import { glueDatabaseName } from '../lib/naming';
 import { mirror } from './s3-mirror';
 import { buildGold, type GoldOutput } from './gold';
 import { processUntilDone, uploadDirectory } from './ingest';
+import { runGoldBuild, startLocalOrchestration } from './orchestration';
+import type { StateOutcome } from './state-machine';
 import type { LocalPlatform } from './platform';
 import type { SqsHandler } from './sqs-pump';
 
@@ -24,11 +26,40 @@ export interface FileReport {
   readonly duplicate_of: string | null;
 }
 
+/** One state machine execution: its status and each state's outcome, in order. */
+export interface OrchestrationReport {
+  readonly name: string;
+  readonly execution: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly states: readonly StateOutcome[];
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+export interface QualityReport {
+  readonly dataset: string;
+  readonly check: string;
+  readonly status: 'pass' | 'fail' | 'warn';
+  readonly severity: 'error' | 'warning';
+  readonly value: number | null;
+}
+
 export interface RunReport {
   readonly files: FileReport[];
   readonly gold: { dataset: GoldOutput['dataset']; rows: number; path: string }[];
-  readonly orchestration: unknown[];
-  readonly quality: unknown[];
+  readonly orchestration: OrchestrationReport[];
+  readonly quality: QualityReport[];
+}
+
+/** The gold-build execution failed (a blocking quality check, or an error): Gold was not published. */
+export class OrchestrationFailed extends Error {
+  constructor(
+    message: string,
+    readonly report: RunReport,
+  ) {
+    super(message);
+    this.name = 'OrchestrationFailed';
+  }
 }
 
 /** The transform handler, loaded after the platform has set the environment it reads. */
@@ -48,7 +79,9 @@ export interface RunOptions {
 
 /**
  * `npm run local -- run`: uploads every file of `inputDir` to bronze, lets the transform process every
- * notification, exports silver, quarantine and report.json to the output folder.
+ * notification, runs the synthesized gold-build state machine (quality gate, then the Gold builds published
+ * in the emulator), exports silver, quarantine, Gold and report.json to the output folder.
+ * @throws OrchestrationFailed after writing report.json when gold-build fails (Gold is then not exported)
  */
 export async function runBatch(platform: LocalPlatform, inputDir: string, options: RunOptions): Promise<RunReport> {
   const handler = await loadTransformHandler(platform);
@@ -57,9 +90,13 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
   mkdirSync(options.outDir, { recursive: true });
   await mirror(platform, platform.buckets.silver, '', join(options.outDir, 'silver'), (key) => key.startsWith(OPERATIONS_PREFIX), true);
   await mirror(platform, platform.buckets.quarantine, '', join(options.outDir, 'quarantine'), () => false, true);
+  const orchestration = await startLocalOrchestration(platform);
+  const run = await runGoldBuild(orchestration, options.asOf ? { asOf: options.asOf } : {}).finally(() => orchestration.close());
+  const { execution } = run;
   const manifestsDir = mkdtempSync(join(tmpdir(), 'medallion-manifests-'));
   await mirror(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, manifestsDir, () => false, true);
-  const gold = await buildGold({
+  const failed = execution.status !== 'SUCCEEDED';
+  const gold = failed ? [] : await buildGold({
     contracts: loadContracts(),
     silverDir: join(options.outDir, 'silver'),
     manifestsDir: join(manifestsDir, OPERATIONS_PREFIX, 'manifests'),
@@ -83,9 +120,18 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
       }))
       .sort((a, b) => a.key.localeCompare(b.key)),
     gold: gold.map((g) => ({ dataset: g.dataset, rows: g.rows, path: `gold/${g.dataset}.csv` })),
-    orchestration: [],
-    quality: [],
+    orchestration: [
+      {
+        name: execution.name,
+        execution: execution.execution,
+        status: execution.status,
+        states: execution.states,
+        ...(execution.error ? { error: execution.error, cause: execution.cause } : {}),
+      },
+    ],
+    quality: (run.gate?.results ?? []).map((r) => ({ dataset: r.dataset, check: r.check, status: r.status, severity: r.severity, value: r.value })),
   };
   writeFileSync(join(options.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (failed) throw new OrchestrationFailed(`gold-build ${execution.execution} failed (${execution.error ?? 'error'}): ${execution.cause ?? ''}`, report);
   return report;
 }

@@ -1,4 +1,4 @@
-import { STAGES, StageConfigError, stageConfig, validateStageConfig, type StageConfig } from '../lib/config/stage-config';
+import { STAGES, StageConfigError, scheduleExpressionProblem, stageConfig, validateStageConfig, type StageConfig } from '../lib/config/stage-config';
 import { bucketName, bucketNameProblems, glueDatabaseName } from '../lib/naming';
 
 const dev = STAGES.dev;
@@ -104,5 +104,27 @@ describe('resource names', () => {
       'api.queryTimeoutSeconds must be 1..28 (API Gateway ends a request after 29 s), got 29',
       'api.resultReuseMinutes must be 0..10080 (Athena reuses results up to 7 days), got -1',
     ]);
+  });
+});
+
+describe('orchestration schedule', () => {
+  it('runs gold-build daily at 06:00 UTC by default, in every stage', () => {
+    expect(STAGES.dev.orchestration.scheduleExpression).toBe('cron(0 6 * * ? *)');
+    expect(STAGES.prod.orchestration.scheduleExpression).toBe('cron(0 6 * * ? *)');
+  });
+
+  it.each([
+    ['cron(0 6 * * ? *)', undefined],
+    ['cron(30 2 ? * MON-FRI *)', undefined],
+    ['rate(1 day)', undefined],
+    ['rate(12 hours)', undefined],
+    ['rate(1 days)', "'rate(1 days)': write rate(1 day) or rate(2 days)"],
+    ['cron(0 6 * * *)', "'cron(0 6 * * *)' has 5 fields; cron takes 6: minutes hours day-of-month month day-of-week year"],
+    ['cron(0 6 * * * *)', "'cron(0 6 * * * *)': exactly one of day-of-month and day-of-week must be '?'"],
+    ['daily', "'daily' is neither rate(…) nor cron(…); e.g. 'cron(0 6 * * ? *)' for 06:00 UTC daily"],
+  ])('%s', (expression, problem) => {
+    expect(scheduleExpressionProblem(expression)).toBe(problem);
+    const problems = validateStageConfig({ ...dev, orchestration: { scheduleExpression: expression } });
+    expect(problems).toEqual(problem ? [`orchestration.scheduleExpression ${problem}`] : []);
   });
 });

@@ -24,6 +24,7 @@ describe('cdk synth (CLI)', () => {
       'medallion-dev-catalog',
       'medallion-dev-gold',
       'medallion-dev-observability',
+      'medallion-dev-orchestration',
       'medallion-dev-storage',
       'medallion-dev-transform',
     ]);

@@ -88,6 +88,13 @@ export interface StageConfig {
   readonly bronzeReaderRoleArns: readonly string[];
   /** Where alarms are e-mailed. */
   readonly alarmEmail: string;
+  readonly orchestration: {
+    /**
+     * When EventBridge Scheduler starts the gold-build state machine (quality gate, then Gold for the
+     * latest data), in UTC: `cron(minutes hours day-of-month month day-of-week year)` or `rate(n unit)`.
+     */
+    readonly scheduleExpression: string;
+  };
 }
 
 const GIB = 1024 ** 3;
@@ -123,6 +130,7 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
     },
     bronzeReaderRoleArns: [],
     alarmEmail: 'data-platform-dev@example.com',
+    orchestration: { scheduleExpression: 'cron(0 6 * * ? *)' },
   },
   prod: {
     stage: 'prod',
@@ -154,6 +162,7 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
     },
     bronzeReaderRoleArns: [],
     alarmEmail: 'data-platform-oncall@example.com',
+    orchestration: { scheduleExpression: 'cron(0 6 * * ? *)' },
   },
 };
 
@@ -169,6 +178,27 @@ function positiveInteger(value: number | undefined, field: string, problems: str
   if (value !== undefined && (!Number.isInteger(value) || value < min)) {
     problems.push(`${field} must be a whole number ≥ ${min}, got ${value}`);
   }
+}
+
+/**
+ * Checks an EventBridge Scheduler expression: `rate(<n> minute(s)|hour(s)|day(s))` or a six-field
+ * `cron(…)` whose day-of-month or day-of-week is `?`. @returns the problem, undefined when valid.
+ */
+export function scheduleExpressionProblem(expression: string): string | undefined {
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (rate) {
+    const n = Number(rate[1]);
+    if (n < 1) return `'${expression}': the rate must be at least 1`;
+    if ((n === 1) !== !rate[2].endsWith('s')) return `'${expression}': write rate(1 ${rate[2].replace(/s$/, '')}) or rate(${Math.max(n, 2)} ${rate[2].replace(/s?$/, 's')})`;
+    return undefined;
+  }
+  const cron = /^cron\((.*)\)$/.exec(expression);
+  if (!cron) return `'${expression}' is neither rate(…) nor cron(…); e.g. 'cron(0 6 * * ? *)' for 06:00 UTC daily`;
+  const fields = cron[1].trim().split(/\s+/);
+  if (fields.length !== 6) return `'${expression}' has ${fields.length} fields; cron takes 6: minutes hours day-of-month month day-of-week year`;
+  if (!fields.every((f) => /^[0-9A-Za-z*?,/#L W-]+$/.test(f))) return `'${expression}' has characters cron does not accept`;
+  if ((fields[2] === '?') === (fields[4] === '?')) return `'${expression}': exactly one of day-of-month and day-of-week must be '?'`;
+  return undefined;
 }
 
 /** Returns the problems of a stage config, empty when it is valid. */
@@ -234,6 +264,8 @@ export function validateStageConfig(c: StageConfig): string[] {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) problems.push(`bronzeReaderRoleArns: '${arn}' is not an IAM role ARN`);
   }
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.alarmEmail)) problems.push(`alarmEmail '${c.alarmEmail}' is not an e-mail address`);
+  const schedule = scheduleExpressionProblem(c.orchestration.scheduleExpression);
+  if (schedule) problems.push(`orchestration.scheduleExpression ${schedule}`);
   return problems;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,6 +44,33 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     expect(existsSync(join(out, 'silver', 'prints'))).toBe(true);
     expect(existsSync(join(out, 'quarantine', 'prints'))).toBe(true);
     expect(run.stdout).toContain('files: 94');
+    // The synthesized gold-build state machine ran: gate, then the builds.
+    expect(report.orchestration.map((o: { name: string; status: string }) => [o.name, o.status])).toEqual([['gold-build', 'SUCCEEDED']]);
+    const top = report.orchestration[0].states.filter((s: { index?: number }) => s.index === undefined).map((s: { name: string }) => s.name);
+    expect(top).toEqual(['PlanChecks', 'RunChecks', 'EvaluateChecks', 'GatePassed', 'BuildGold', 'RecordRun', 'Published']);
+    expect(report.quality).toHaveLength(27);
+    expect(report.quality.find((q: { check: string }) => q.check === 'duplicate event_id')).toMatchObject({ dataset: 'events', status: 'pass', severity: 'warning' });
+    expect(report.quality.filter((q: { status: string }) => q.status === 'fail')).toEqual([]);
+    expect(run.stdout).toContain('gold-build: SUCCEEDED');
+  });
+
+  it('run exits non-zero with the gate message when a blocking quality check fails, and exports no Gold', () => {
+    const bad = mkdtempSync(join(tmpdir(), 'cli-bad-'));
+    const badOut = mkdtempSync(join(tmpdir(), 'cli-bad-out-'));
+    mkdirSync(join(bad, 'prints'));
+    const valid = JSON.stringify({ day: '2020-11-28', event_data: { position: 0, value_prop: 'point' }, user_id: 1 });
+    writeFileSync(join(bad, 'prints', '2020-11-28.json'), [valid, ...Array(3).fill('{broken')].join('\n') + '\n');
+    const run = cli('run', bad, '--out', badOut, '--as-of', '2020-11-28');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/error: gold-build \S+ failed \(QualityGateFailed\): quality gate failed, Gold not published: .*prints prints quarantine ratio = 75 percent \(mustBeLessOrEqualTo 25\)/);
+    const report = JSON.parse(readFileSync(join(badOut, 'report.json'), 'utf8'));
+    expect(report.orchestration[0]).toMatchObject({ name: 'gold-build', status: 'FAILED', error: 'QualityGateFailed' });
+    // Only prints were delivered: the blocking rowCount of the other sources fails too.
+    expect(report.quality.filter((q: { status: string }) => q.status === 'fail').map((q: { check: string; value: number }) => [q.check, q.value])).toEqual([
+      ['events rowCount', 0], ['prints quarantine ratio', 75], ['taps rowCount', 0],
+    ]);
+    expect(report.gold).toEqual([]);
+    expect(existsSync(join(badOut, 'gold'))).toBe(false);
   });
 
   it('fails with a precise message on a bad option', () => {

@@ -5,7 +5,7 @@ const stages = ['dev', 'prod'].map((stage) => synthesizePlatform(stage));
 
 describe('cdk-nag AwsSolutions pack', () => {
   for (const platform of stages) {
-    for (const stack of [platform.storage, platform.catalog, platform.transform, platform.gold, platform.api, platform.observability]) {
+    for (const stack of [platform.storage, platform.catalog, platform.transform, platform.gold, platform.orchestration, platform.api, platform.observability]) {
       it(`${stack.stackName}: no unsuppressed error or warning`, () => {
         const annotations = Annotations.fromStack(stack);
         const findings = [
@@ -31,6 +31,7 @@ describe('cdk-nag AwsSolutions pack', () => {
           [platform.catalog.stackName]: [],
           [platform.transform.stackName]: ['AwsSolutions-IAM5', 'AwsSolutions-SMG4'],
           [platform.gold.stackName]: ['AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SF2'],
+          [platform.orchestration.stackName]: ['AwsSolutions-IAM5'],
           [platform.api.stackName]: ['AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-SMG4'],
           [platform.observability.stackName]: [],
         };

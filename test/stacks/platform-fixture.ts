@@ -9,6 +9,7 @@ export interface SynthesizedPlatform extends Platform {
   readonly catalogTemplate: Template;
   readonly transformTemplate: Template;
   readonly goldTemplate: Template;
+  readonly orchestrationTemplate: Template;
   readonly apiTemplate: Template;
   readonly observabilityTemplate: Template;
 }
@@ -26,6 +27,7 @@ export function synthesizePlatform(stage: string): SynthesizedPlatform {
     catalogTemplate: Template.fromStack(platform.catalog),
     transformTemplate: Template.fromStack(platform.transform),
     goldTemplate: Template.fromStack(platform.gold),
+    orchestrationTemplate: Template.fromStack(platform.orchestration),
     apiTemplate: Template.fromStack(platform.api),
     observabilityTemplate: Template.fromStack(platform.observability),
   };

@@ -1,0 +1,111 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { s3Client } from '../shared/aws-clients';
+import {
+  evaluateCheck,
+  gateOutcome,
+  qualityResultsKey,
+  runRecordKey,
+  type CheckResult,
+  type QualityCheck,
+  type QualityResultRecord,
+  type RunRecord,
+} from '../shared/quality';
+
+const logger = new Logger({ serviceName: 'medallion-orchestration' });
+
+function bucket(): string {
+  const value = process.env.OPERATIONS_BUCKET;
+  if (!value) throw new Error('environment variable OPERATIONS_BUCKET is not set');
+  return value;
+}
+
+/** What the check Map returns per check: the check id and the first cell of the query's result. */
+export interface CheckCell {
+  readonly id: string;
+  readonly result: { readonly cell?: { readonly VarCharValue?: string } };
+}
+
+export interface ResultsEvent {
+  readonly action: 'results';
+  readonly execution: string;
+  readonly asOf?: string | null;
+  readonly checks: readonly QualityCheck[];
+  readonly cells: readonly CheckCell[];
+}
+
+export interface GateResult {
+  readonly passed: boolean;
+  readonly message: string;
+  readonly failed: number;
+  readonly warned: number;
+  readonly results: readonly Pick<CheckResult, 'dataset' | 'check' | 'status' | 'value' | 'severity'>[];
+}
+
+export interface RunEvent {
+  readonly action: 'run';
+  readonly status: RunRecord['status'];
+  readonly execution: string;
+  readonly startedAt: string;
+  /** The state of the execution when it ended (request, plan, gate, builds, error: whatever exists). */
+  readonly state: {
+    readonly plan?: { readonly request?: unknown };
+    readonly gate?: GateResult;
+    /** The Gold build function's output, one per as-of date. */
+    readonly builds?: readonly { readonly builds?: readonly { dataset: string; asOf: string; location: string }[] }[];
+    readonly error?: { readonly Error?: string; readonly Cause?: string };
+  };
+}
+
+async function put(key: string, body: string): Promise<void> {
+  await s3Client().send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: body, ContentType: 'application/json' }));
+}
+
+/** Evaluates every check against its result, persists one line per check, and tells whether the gate passed. */
+async function results(event: ResultsEvent): Promise<GateResult> {
+  const cells = new Map(event.cells.map((c) => [c.id, c.result.cell?.VarCharValue]));
+  const missing = event.checks.filter((c) => !cells.has(c.id)).map((c) => c.id);
+  if (missing.length) throw new Error(`no query result for check(s) ${missing.join(', ')}`);
+  const evaluated = event.checks.map((c) => evaluateCheck(c, cells.get(c.id)));
+  const checkedAt = new Date().toISOString();
+  const lines = evaluated.map(
+    (r): QualityResultRecord => ({ execution: event.execution, checked_at: checkedAt, as_of: event.asOf ?? null, id: r.id, dataset: r.dataset, check: r.check, kind: r.kind, severity: r.severity, status: r.status, value: r.value, unit: r.unit, threshold: r.threshold }),
+  );
+  await put(qualityResultsKey(event.execution), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const gate = gateOutcome(evaluated);
+  (gate.passed ? logger.info.bind(logger) : logger.error.bind(logger))(gate.message, { execution: event.execution });
+  return {
+    passed: gate.passed,
+    message: gate.message,
+    failed: gate.failed.length,
+    warned: gate.warnings.length,
+    results: evaluated.map((r) => ({ dataset: r.dataset, check: r.check, status: r.status, value: r.value, severity: r.severity })),
+  };
+}
+
+/** Writes the run record of an execution. */
+async function run(event: RunEvent): Promise<RunRecord> {
+  const { state } = event;
+  const record: RunRecord = {
+    execution: event.execution,
+    status: event.status,
+    started_at: event.startedAt,
+    finished_at: new Date().toISOString(),
+    request: JSON.stringify(state.plan?.request ?? null),
+    checks: state.gate?.results.length ?? 0,
+    checks_failed: state.gate?.failed ?? 0,
+    checks_warned: state.gate?.warned ?? 0,
+    builds: (state.builds ?? []).flatMap((b) => b.builds ?? []).map((b) => ({ dataset: b.dataset, as_of: b.asOf, location: b.location })),
+    message: event.status === 'FAILED' ? `gold-build failed: ${state.error?.Error ?? 'unknown error'}` : (state.gate?.message ?? ''),
+    error: state.error ? `${state.error.Error ?? ''}: ${state.error.Cause ?? ''}` : null,
+  };
+  await put(runRecordKey(event.execution), `${JSON.stringify(record)}\n`);
+  return record;
+}
+
+/** The gold-build state machine's recording steps: `results` (evaluate and persist the checks) and `run` (the run record). */
+export async function handler(event: ResultsEvent | RunEvent): Promise<GateResult | RunRecord> {
+  if (event.action === 'results') return results(event);
+  if (event.action === 'run') return run(event);
+  throw new Error(`unknown action '${(event as { action?: string }).action}'; expected results or run`);
+}

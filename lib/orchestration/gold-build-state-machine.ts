@@ -1,0 +1,272 @@
+import { join } from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import type { DatasetContract } from '../../lambdas/shared/contracts';
+import { OPERATIONS_PREFIX } from '../../lambdas/shared/manifest';
+import { QUALITY_RESULTS_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/quality';
+import { PlatformFunction } from '../runtime/platform-function';
+import { ScopedAthenaGetQueryResults, ScopedAthenaStartQueryExecution } from './athena-tasks';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Errors of Athena's API that clear up when retried later. */
+export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athena.InternalServerException'];
+
+export interface GoldBuildStateMachineProps {
+  /** Name of the state machine. */
+  readonly stateMachineName: string;
+  readonly contracts: readonly DatasetContract[];
+  readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
+  readonly workGroup: string;
+  /** Silver bucket: the check queries read it; quality results and run records are written under `_operations/`. */
+  readonly silverBucket: IBucket;
+  /** Athena results bucket of the workgroup (results under `results/`). */
+  readonly resultsBucket: IBucket;
+  /** Key of the silver and results buckets. */
+  readonly encryptionKey: IKey;
+  /** The Gold build function (`lambdas/gold-build`). */
+  readonly buildFunction: IFunction;
+  /** Where a blocking quality failure and any failed execution are announced. */
+  readonly alertTopic: ITopic;
+  /** Longest an execution may run; a 366-day backfill builds every dataset for every day. @default 12 hours */
+  readonly timeout?: Duration;
+  /** Check queries run at once. @default 4 */
+  readonly checkConcurrency?: number;
+}
+
+/**
+ * The gold-build state machine: plan the quality checks from the contracts, run each as an Athena query
+ * (`.sync`), evaluate and persist the results, then either stop (a blocking check failed: alert naming the
+ * checks and values, no Gold) or build Gold for each as-of date, and record the run.
+ */
+export class GoldBuildStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly planFunction: PlatformFunction;
+  readonly recordFunction: PlatformFunction;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: GoldBuildStateMachineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { databases } = props;
+    const copyData = (output: string) => [
+      `mkdir -p "${output}/contracts" "${output}/sql/gold"`,
+      `cp "${join(ROOT, 'contracts')}"/*.yaml "${output}/contracts/"`,
+      `cp "${join(ROOT, 'sql', 'gold')}"/*.sql "${output}/sql/gold/"`,
+    ];
+    this.planFunction = new PlatformFunction(this, 'Plan', {
+      entry: join(ROOT, 'lambdas', 'orchestration', 'plan.ts'),
+      description: 'gold-build: validates the request and plans the quality checks from the contracts',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: { SILVER_DATABASE: databases.silver, OPS_DATABASE: databases.ops, CONTRACTS_DIR: '/var/task/contracts', SQL_DIR: '/var/task/sql' },
+      bundling: { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_i: string, output: string) => copyData(output) } },
+    });
+    this.recordFunction = new PlatformFunction(this, 'Record', {
+      entry: join(ROOT, 'lambdas', 'orchestration', 'record.ts'),
+      description: 'gold-build: evaluates and persists the quality results, writes the run record',
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: { OPERATIONS_BUCKET: props.silverBucket.bucketName },
+    });
+    props.silverBucket.grantPut(this.recordFunction, `${QUALITY_RESULTS_PREFIX}*`);
+    props.silverBucket.grantPut(this.recordFunction, `${RUNS_PREFIX}*`);
+    props.encryptionKey.grantEncrypt(this.recordFunction);
+
+    // What a check query reads, with the caller's credentials: the silver tables of the contracts and the
+    // run manifests (Glue and S3), and the workgroup's results.
+    const checkQueryPolicies = [
+      new iam.PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroup })],
+      }),
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: databases.silver }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: databases.ops }),
+          ...props.contracts.map((c) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databases.silver}/${c.name}` })),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databases.ops}/manifests` }),
+        ],
+      }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [...props.contracts.map((c) => props.silverBucket.arnForObjects(`${c.name}/*`)), props.silverBucket.arnForObjects(`${OPERATIONS_PREFIX}manifests/*`)],
+      }),
+      new iam.PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [props.silverBucket.bucketArn, props.resultsBucket.bucketArn] }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [props.resultsBucket.arnForObjects('results/*')],
+      }),
+      new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn] }),
+    ];
+    const resultsPolicies = [
+      new iam.PolicyStatement({ actions: ['athena:GetQueryResults'], resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroup })] }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.resultsBucket.arnForObjects('results/*')] }),
+      new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }),
+    ];
+    const athenaRetry = { errors: ATHENA_TRANSIENT_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, maxDelay: Duration.seconds(60), jitterStrategy: sfn.JitterType.FULL };
+
+    // Failure path: alert, record the run, fail. Every task and Map state is caught into it.
+    const failed = new sfn.Fail(this, 'GoldBuildFailed', { error: 'GoldBuildFailed', causePath: sfn.JsonPath.stringAt('$.error.Cause') });
+    const recordFailed = new tasks.LambdaInvoke(this, 'RecordFailedRun', {
+      lambdaFunction: this.recordFunction,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({ action: 'run', status: 'FAILED', execution: sfn.JsonPath.executionName, startedAt: sfn.JsonPath.executionStartTime, state: sfn.JsonPath.entirePayload }),
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
+    });
+    recordFailed.addCatch(failed, { resultPath: '$.recordError' });
+    const notifyFailure = new tasks.SnsPublish(this, 'NotifyFailure', {
+      topic: props.alertTopic,
+      subject: `${props.stateMachineName} failed`,
+      message: sfn.TaskInput.fromText(sfn.JsonPath.format(`${props.stateMachineName} execution {} failed: {}: {}`, sfn.JsonPath.executionName, sfn.JsonPath.stringAt('$.error.Error'), sfn.JsonPath.stringAt('$.error.Cause'))),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    notifyFailure.addRetry({ errors: ['SNS.ThrottledException', 'SNS.InternalErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+    notifyFailure.addCatch(recordFailed, { resultPath: '$.notifyError' });
+    const failure = notifyFailure.next(recordFailed).next(failed);
+    const catchAll = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
+
+    const plan = new tasks.LambdaInvoke(this, 'PlanChecks', {
+      lambdaFunction: this.planFunction,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({ request: sfn.JsonPath.entirePayload, startedAt: sfn.JsonPath.executionStartTime }),
+      resultPath: '$.plan',
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+    });
+    plan.addCatch(failure, catchAll);
+
+    const startQuery = new ScopedAthenaStartQueryExecution(this, 'StartCheckQuery', {
+      queryString: sfn.JsonPath.stringAt('$.sql'),
+      queryExecutionContext: { databaseName: databases.silver },
+      workGroup: props.workGroup,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      resultSelector: { id: sfn.JsonPath.stringAt('$.QueryExecution.QueryExecutionId') },
+      resultPath: '$.query',
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(30)),
+      policies: checkQueryPolicies,
+    });
+    startQuery.addRetry(athenaRetry);
+    // A query that ends FAILED (e.g. Athena's transient "exhausted resources") is run again once.
+    startQuery.addRetry({ errors: [sfn.Errors.TASKS_FAILED], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 1 });
+    const getResult = new ScopedAthenaGetQueryResults(this, 'GetCheckResult', {
+      queryExecutionId: sfn.JsonPath.stringAt('$.query.id'),
+      maxResults: 2,
+      resultSelector: { cell: sfn.JsonPath.objectAt('$.ResultSet.Rows[1].Data[0]') },
+      resultPath: '$.result',
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+      policies: resultsPolicies,
+    });
+    getResult.addRetry(athenaRetry);
+    const runChecks = new sfn.Map(this, 'RunChecks', {
+      itemsPath: '$.plan.checks',
+      itemSelector: { id: sfn.JsonPath.stringAt('$$.Map.Item.Value.id'), sql: sfn.JsonPath.stringAt('$$.Map.Item.Value.sql') },
+      maxConcurrency: props.checkConcurrency ?? 4,
+      resultPath: '$.cells',
+    });
+    runChecks.itemProcessor(startQuery.next(getResult));
+    runChecks.addCatch(failure, catchAll);
+
+    const evaluate = new tasks.LambdaInvoke(this, 'EvaluateChecks', {
+      lambdaFunction: this.recordFunction,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({
+        action: 'results',
+        execution: sfn.JsonPath.executionName,
+        asOf: sfn.JsonPath.stringAt('$.plan.asOf'),
+        checks: sfn.JsonPath.listAt('$.plan.checks'),
+        cells: sfn.JsonPath.listAt('$.cells'),
+      }),
+      resultPath: '$.gate',
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
+    });
+    evaluate.addCatch(failure, catchAll);
+
+    const blocked = new sfn.Fail(this, 'QualityGateFailed', { error: 'QualityGateFailed', causePath: sfn.JsonPath.stringAt('$.gate.message') });
+    const alertBlocked = new tasks.SnsPublish(this, 'AlertGateFailed', {
+      topic: props.alertTopic,
+      subject: `${props.stateMachineName}: quality gate failed, Gold not published`,
+      message: sfn.TaskInput.fromJsonPathAt('$.gate.message'),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    alertBlocked.addRetry({ errors: ['SNS.ThrottledException', 'SNS.InternalErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+    alertBlocked.addCatch(failure, catchAll);
+    const recordBlocked = new tasks.LambdaInvoke(this, 'RecordBlockedRun', {
+      lambdaFunction: this.recordFunction,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({ action: 'run', status: 'BLOCKED', execution: sfn.JsonPath.executionName, startedAt: sfn.JsonPath.executionStartTime, state: sfn.JsonPath.entirePayload }),
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
+    });
+    recordBlocked.addCatch(blocked, { resultPath: '$.recordError' });
+
+    const buildAsOf = new tasks.LambdaInvoke(this, 'BuildAsOf', {
+      lambdaFunction: props.buildFunction,
+      // The item (`{datasets?, asOf?}`) is the whole payload.
+      payloadResponseOnly: true,
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(16)),
+    });
+    // Each build writes a fresh prefix and switches the partition in one call: running it again is safe.
+    buildAsOf.addRetry({ errors: ['Error', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 2, jitterStrategy: sfn.JitterType.FULL });
+    const buildGold = new sfn.Map(this, 'BuildGold', { itemsPath: '$.plan.builds', maxConcurrency: 1, resultPath: '$.builds' });
+    buildGold.itemProcessor(buildAsOf);
+    buildGold.addCatch(failure, catchAll);
+
+    const recordRun = new tasks.LambdaInvoke(this, 'RecordRun', {
+      lambdaFunction: this.recordFunction,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({ action: 'run', status: 'SUCCEEDED', execution: sfn.JsonPath.executionName, startedAt: sfn.JsonPath.executionStartTime, state: sfn.JsonPath.entirePayload }),
+      resultPath: '$.run',
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
+    });
+    recordRun.addCatch(failure, catchAll);
+
+    const gate = new sfn.Choice(this, 'GatePassed')
+      .when(sfn.Condition.booleanEquals('$.gate.passed', false), alertBlocked.next(recordBlocked).next(blocked))
+      .otherwise(buildGold.next(recordRun).next(new sfn.Succeed(this, 'Published')));
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      comment: 'Quality gate from the data contracts, then Gold builds for the requested as-of date or range, then a run record',
+      definitionBody: sfn.DefinitionBody.fromChainable(plan.next(runChecks).next(evaluate).next(gate)),
+      timeout: props.timeout ?? Duration.hours(12),
+      tracingEnabled: true,
+      // Level ALL records every state transition and error. Execution data (inputs and outputs) stays off:
+      // it would copy check values and the Gold build locations into the logs for no diagnostic gain, since
+      // results and run records are persisted to the operations tables.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    props.alertTopic.grantPublish(this.stateMachine);
+
+    NagSuppressions.addResourceSuppressions(
+      this,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Check queries read the objects of each contract dataset prefix and the run manifests in silver and write results under results/ (object names known only at run time); the record function writes only under _operations/quality/ and _operations/runs/; Lambda invocations of the exact functions with any version suffix; X-Ray and log delivery need Resource *.',
+          appliesTo: [
+            'Action::s3:Abort*', 'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*', 'Resource::*',
+            { regex: '/^Resource::.*(Silver|AthenaResults)[0-9A-F]{8}.*\\/(results|_operations\\/(quality|runs|manifests)|[a-z_]+)\\/\\*$/g' },
+            { regex: '/^Resource::<.*(Plan|Record|GoldBuildFunction)[0-9A-F]{8}\\.Arn>:\\*$/g' },
+            // The Gold build function of the gold stack, referenced across stacks.
+            { regex: '/^Resource::\\{"Fn::GetStackOutput":.*GoldBuildFunction[0-9A-F]{8}Arn.*\\}:\\*$/g' },
+          ],
+        },
+      ],
+      true,
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { DatasetContract } from '../../lambdas/shared/contracts';
+import type { CatalogStack } from '../catalog/catalog-stack';
+import type { StageConfig } from '../config/stage-config';
+import type { GoldStack } from '../gold/gold-stack';
+import { glueDatabaseName, resourceName } from '../naming';
+import type { StorageStack } from '../storage/storage-stack';
+import { GoldBuildStateMachine } from './gold-build-state-machine';
+import { OperationsTables } from './operations-tables';
+import { ReplayStateMachine } from './replay-state-machine';
+
+export interface OrchestrationStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly contracts: readonly DatasetContract[];
+  readonly storage: StorageStack;
+  readonly catalog: CatalogStack;
+  readonly gold: GoldStack;
+  /** Topic receiving blocked quality gates and failed executions (the platform's alarm topic). */
+  readonly alertTopic: ITopic;
+}
+
+/**
+ * The batch flow: the gold-build state machine (quality gate, then Gold) on a daily EventBridge Scheduler
+ * schedule and on demand, the replay state machine, and the operations tables they fill.
+ */
+export class OrchestrationStack extends Stack {
+  readonly goldBuild: sfn.StateMachine;
+  readonly replay: sfn.StateMachine;
+  readonly goldBuildFlow: GoldBuildStateMachine;
+  readonly replayFlow: ReplayStateMachine;
+  readonly operationsTables: OperationsTables;
+  readonly schedule: scheduler.Schedule;
+  readonly alertTopic: ITopic;
+
+  constructor(scope: Construct, id: string, props: OrchestrationStackProps) {
+    super(scope, id, props);
+    const { config, storage, catalog, gold } = props;
+    for (const stack of [storage, catalog, gold]) this.addStackDependency(stack);
+    const databases = { silver: glueDatabaseName(config, 'silver'), gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') };
+    this.alertTopic = props.alertTopic;
+    this.operationsTables = new OperationsTables(this, 'OperationsTables', { database: databases.ops, bucket: storage.silver });
+    this.goldBuildFlow = new GoldBuildStateMachine(this, 'GoldBuild', {
+      stateMachineName: resourceName(config, 'gold-build'),
+      contracts: props.contracts,
+      databases,
+      workGroup: catalog.workgroup.name,
+      silverBucket: storage.silver,
+      resultsBucket: storage.athenaResults,
+      encryptionKey: storage.key,
+      buildFunction: gold.build.function,
+      alertTopic: props.alertTopic,
+    });
+    this.goldBuild = this.goldBuildFlow.stateMachine;
+    this.replayFlow = new ReplayStateMachine(this, 'Replay', {
+      stateMachineName: resourceName(config, 'replay'),
+      bronzeBucket: storage.bronze,
+      queue: storage.bronzeNotifications.queue,
+      goldBuild: this.goldBuild,
+      alertTopic: props.alertTopic,
+    });
+    this.replay = this.replayFlow.stateMachine;
+    this.schedule = new scheduler.Schedule(this, 'DailyGoldBuild', {
+      scheduleName: resourceName(config, 'gold-build'),
+      description: 'Starts gold-build (quality gate, then Gold for the latest data)',
+      schedule: scheduler.ScheduleExpression.expression(config.orchestration.scheduleExpression),
+      target: new targets.StepFunctionsStartExecution(this.goldBuild, { input: scheduler.ScheduleTargetInput.fromObject({}) }),
+    });
+  }
+}

@@ -1,0 +1,174 @@
+import { AthenaClient, TooManyRequestsException } from '@aws-sdk/client-athena';
+import { GetPartitionCommand, GetPartitionsCommand } from '@aws-sdk/client-glue';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { SubscribeCommand } from '@aws-sdk/client-sns';
+import type { RunManifest } from '../../lambdas/shared/manifest';
+import { handler as replay } from '../../lambdas/orchestration/replay';
+import { pumpOnce } from '../../local/sqs-pump';
+import { LOCAL_REGION } from '../../local/platform';
+import { startLocalOrchestration, runGoldBuild, type LocalOrchestration } from '../../local/orchestration';
+import { startE2E, type E2E } from './harness';
+
+let e2e: E2E;
+let o: LocalOrchestration;
+let alerts: string;
+const lines = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const print = (day: string, user: number, vp: string) => ({ day, event_data: { position: 0, value_prop: vp }, user_id: user });
+const GOLD = 'medallion_dev_gold';
+const VPF = 'value_prop_features_published';
+
+async function partitionLocation(asOf: string): Promise<string | undefined> {
+  const out = await o.glue.send(new GetPartitionCommand({ DatabaseName: GOLD, TableName: VPF, PartitionValues: [asOf] })).catch(() => undefined);
+  return out?.Partition?.StorageDescriptor?.Location;
+}
+const json = async (key: string) => JSON.parse(await e2e.text(e2e.platform.buckets.silver, key)) as Record<string, unknown>;
+
+beforeAll(async () => {
+  e2e = await startE2E();
+  o = await startLocalOrchestration(e2e.platform);
+  // An SQS queue subscribed to the alert topic, to read what the state machine published.
+  alerts = (await e2e.platform.sqs.send(new CreateQueueCommand({ QueueName: 'alerts' }))).QueueUrl!;
+  const arn = (await e2e.platform.sqs.send(new GetQueueAttributesCommand({ QueueUrl: alerts, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  await o.sns.send(new SubscribeCommand({ TopicArn: o.topicArn, Protocol: 'sqs', Endpoint: arn, Attributes: { RawMessageDelivery: 'true' } }));
+  await e2e.ingest({
+    'prints/2020-11-27.json': lines(print('2020-11-27', 1, 'point'), print('2020-11-27', 2, 'point')),
+    'prints/2020-11-28.json': lines(print('2020-11-28', 1, 'point'), print('2020-11-21', 1, 'point')),
+    'taps/2020-11-28.json': lines(print('2020-11-28', 1, 'point')),
+    'pays/2020-11-27.csv': 'pay_date,total,user_id,value_prop\n2020-11-27,10.50,1,point\n',
+  });
+});
+afterAll(async () => {
+  await o?.close();
+  await e2e?.close();
+});
+
+describe('gold-build state machine, executed locally from the synthesized definition', () => {
+  let published: string | undefined;
+
+  it('passes the quality gate, builds Gold for the as-of date and records the run', async () => {
+    const { execution, gate } = await runGoldBuild(o, { asOf: '2020-11-28', datasets: ['value_prop_features'] }, { execution: 'pass-1' });
+    expect([execution.status, execution.error, execution.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
+    // Each state once (checks once per Map iteration), in order; nothing failed.
+    const top = execution.states.filter((s) => s.index === undefined).map((s) => `${s.name}:${s.status}`);
+    expect(top).toEqual(['PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'GatePassed:SUCCEEDED', 'BuildGold:SUCCEEDED', 'RecordRun:SUCCEEDED', 'Published:SUCCEEDED']);
+    expect(execution.states.filter((s) => s.name === 'StartCheckQuery').map((s) => s.status)).toEqual(Array(12).fill('SUCCEEDED'));
+    // The sources of value_prop_features only; events and others are not built, so not checked.
+    expect(gate!.results.map((r) => [r.dataset, r.check, r.status, r.value])).toEqual([
+      ['pays', 'pays freshness', 'pass', 48],
+      ['pays', 'pays volume', 'pass', 1],
+      ['pays', 'pays rowCount', 'pass', 1],
+      ['pays', 'pays quarantine ratio', 'pass', 0],
+      ['prints', 'prints freshness', 'pass', 24],
+      ['prints', 'prints volume', 'pass', 0.6666666666666666],
+      ['prints', 'prints rowCount', 'pass', 1],
+      ['prints', 'prints quarantine ratio', 'pass', 0],
+      ['taps', 'taps freshness', 'pass', 24],
+      ['taps', 'taps volume', 'pass', 1],
+      ['taps', 'taps rowCount', 'pass', 1],
+      ['taps', 'taps quarantine ratio', 'pass', 0],
+    ]);
+    expect(gate!.passed).toBe(true);
+    published = await partitionLocation('2020-11-28');
+    expect(published).toMatch(/^s3:\/\/medallion-dev-gold-000000000000-us-east-1\/value_prop_features\/as_of=2020-11-28\/build=/);
+    const results = (await e2e.text(e2e.platform.buckets.silver, '_operations/quality/pass-1.jsonl')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(results).toHaveLength(12);
+    expect(results[2]).toMatchObject({ execution: 'pass-1', as_of: '2020-11-28', id: 'pays.rowCount', dataset: 'pays', check: 'pays rowCount', kind: 'rowCount', severity: 'warning', status: 'pass', value: 1, unit: 'rows', threshold: 'mustBeGreaterThan 0' });
+    expect(await json('_operations/runs/pass-1.json')).toMatchObject({
+      execution: 'pass-1', status: 'SUCCEEDED', request: '{"asOf":"2020-11-28","datasets":["value_prop_features"]}', checks: 12, checks_failed: 0, checks_warned: 0,
+      builds: [{ dataset: 'value_prop_features', as_of: '2020-11-28', location: published }], error: null,
+    });
+  });
+
+  it('retries a throttled Athena call with backoff and succeeds', async () => {
+    const athena = new AthenaClient({ endpoint: o.athena.endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    let throttled = 0;
+    athena.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'StartQueryExecutionCommand' && throttled++ < 2) throw new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} });
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttleTwice' },
+    );
+    const { execution } = await runGoldBuild(o, { asOf: '2020-11-28', datasets: ['value_prop_features'] }, { athena, execution: 'retry-1' });
+    athena.destroy();
+    expect(execution.status).toBe('SUCCEEDED');
+    const retried = execution.states.filter((s) => s.status === 'RETRIED');
+    expect(retried.map((s) => [s.name, s.error])).toEqual([
+      ['StartCheckQuery', 'Athena.TooManyRequestsException: Rate exceeded'],
+      ['StartCheckQuery', 'Athena.TooManyRequestsException: Rate exceeded'],
+    ]);
+    expect(execution.states.filter((s) => s.name === 'StartCheckQuery' && s.status === 'SUCCEEDED')).toHaveLength(12);
+    expect(await partitionLocation('2020-11-28')).not.toBe(published);
+    published = await partitionLocation('2020-11-28');
+  });
+
+  it('backfills a date range: one build per as-of date, each published', async () => {
+    const { execution } = await runGoldBuild(o, { from: '2020-11-26', to: '2020-11-27', datasets: ['value_prop_features'] }, { execution: 'backfill-1' });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.states.filter((s) => s.name === 'BuildAsOf').map((s) => [s.index, s.status])).toEqual([[0, 'SUCCEEDED'], [1, 'SUCCEEDED']]);
+    const { Partitions } = await o.glue.send(new GetPartitionsCommand({ DatabaseName: GOLD, TableName: VPF }));
+    expect(Partitions!.map((p) => p.Values![0]).sort()).toEqual(['2020-11-26', '2020-11-27', '2020-11-28']);
+    const run = await json('_operations/runs/backfill-1.json');
+    expect((run.builds as { as_of: string }[]).map((b) => b.as_of)).toEqual(['2020-11-26', '2020-11-27']);
+    expect(await partitionLocation('2020-11-28')).toBe(published);
+  });
+
+  it('a replay re-sends the bronze objects; processing them again changes nothing', async () => {
+    const { bronze, silver } = e2e.platform.buckets;
+    const snapshot = async () => {
+      const keys = await e2e.keys(silver, '');
+      const manifests = await Promise.all(keys.filter((k) => k.startsWith('_operations/manifests/')).map(async (k) => {
+        // Everything but when and how long.
+        return { ...(JSON.parse(await e2e.text(silver, k)) as RunManifest), processed_at: undefined, duration_ms: undefined };
+      }));
+      return { keys: keys.filter((k) => !k.startsWith('_operations/quality/') && !k.startsWith('_operations/runs/')), manifests };
+    };
+    const before = await snapshot();
+    for (let round = 0; round < 2; round++) {
+      const listing = await e2e.platform.s3.send(new ListObjectsV2Command({ Bucket: bronze, Prefix: 'prints/' }));
+      // As the Distributed Map's S3 item reader lists them: Key, Etag (quoted), LastModified (epoch seconds), Size.
+      const Items = listing.Contents!.map((c) => ({ Key: c.Key!, Etag: c.ETag!, LastModified: Math.floor(c.LastModified!.getTime() / 1000), Size: c.Size! }));
+      expect(await replay({ Items, BatchInput: { window: null } })).toEqual({ sent: 2, skipped: 0 });
+      let processed = 0;
+      for (;;) {
+        const { received } = await pumpOnce(e2e.platform, e2e.handler, 0);
+        if (received === 0) break;
+        processed += received;
+      }
+      expect(processed).toBe(2);
+    }
+    expect(await snapshot()).toEqual(before);
+    // A delivery window that excludes today's objects re-sends nothing.
+    const listing = await e2e.platform.s3.send(new ListObjectsV2Command({ Bucket: bronze, Prefix: 'prints/' }));
+    const Items = listing.Contents!.map((c) => ({ Key: c.Key!, Etag: c.ETag!, LastModified: Math.floor(c.LastModified!.getTime() / 1000), Size: c.Size! }));
+    expect(await replay({ Items, BatchInput: { window: { from: Date.parse('2020-01-01T00:00:00Z'), to: Date.parse('2020-01-02T00:00:00Z') } } })).toEqual({ sent: 0, skipped: 2 });
+  });
+
+  it('a failing blocking check alerts with the checks and values, publishes no Gold and keeps the previous partition', async () => {
+    const goldBefore = await e2e.keys(e2e.platform.buckets.gold, 'value_prop_features/');
+    // 10 unreadable rows against the 4 valid prints of the day: 71 % quarantined, above the 25 % limit.
+    await e2e.ingest({ 'prints/2020-11-29.json': Array(10).fill('{not json').join('\n') + '\n' });
+    const { execution, gate } = await runGoldBuild(o, { asOf: '2020-11-28', datasets: ['value_prop_features'] }, { execution: 'blocked-1' });
+    const message = 'quality gate failed, Gold not published: prints prints quarantine ratio = 71.43 percent (mustBeLessOrEqualTo 25)';
+    expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'QualityGateFailed', message]);
+    expect(gate!.passed).toBe(false);
+    expect(execution.states.filter((s) => s.index === undefined).map((s) => `${s.name}:${s.status}`)).toEqual([
+      'PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'GatePassed:SUCCEEDED', 'AlertGateFailed:SUCCEEDED', 'RecordBlockedRun:SUCCEEDED', 'QualityGateFailed:FAILED',
+    ]);
+    const received = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(received.Messages!.map((m) => m.Body)).toEqual([message]);
+    expect(await e2e.keys(e2e.platform.buckets.gold, 'value_prop_features/')).toEqual(goldBefore);
+    expect(await partitionLocation('2020-11-28')).toBe(published);
+    expect(await json('_operations/runs/blocked-1.json')).toMatchObject({ status: 'BLOCKED', checks_failed: 1, builds: [], message });
+  });
+
+  it('any other failure is caught: alert with the error, a FAILED run record, then Fail', async () => {
+    const { execution } = await runGoldBuild(o, { asOf: '28/11/2020' }, { execution: 'failed-1' });
+    expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'GoldBuildFailed', "asOf must be YYYY-MM-DD, got '28/11/2020'"]);
+    expect(execution.states.map((s) => `${s.name}:${s.status}`)).toEqual(['PlanChecks:CAUGHT', 'NotifyFailure:SUCCEEDED', 'RecordFailedRun:SUCCEEDED', 'GoldBuildFailed:FAILED']);
+    const received = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(received.Messages!.map((m) => m.Body)).toEqual([`medallion-dev-gold-build execution failed-1 failed: Error: asOf must be YYYY-MM-DD, got '28/11/2020'`]);
+    expect(await json('_operations/runs/failed-1.json')).toMatchObject({ status: 'FAILED', message: 'gold-build failed: Error', error: "Error: asOf must be YYYY-MM-DD, got '28/11/2020'", builds: [] });
+  });
+});

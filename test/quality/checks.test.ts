@@ -1,0 +1,133 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { loadContracts } from '../../lambdas/shared/contracts';
+import { lintGoldSql, trinoCompatSql } from '../../lambdas/shared/gold';
+import { evaluateCheck, gateOutcome, goldSources, meetsThreshold, planChecks, type QualityCheck } from '../../lambdas/shared/quality';
+
+const contracts = loadContracts();
+const events = contracts.filter((c) => c.name === 'events');
+const databases = { silver: 's', ops: 'o' };
+const RUN = '2024-03-04T12:00:00.000Z';
+
+describe('quality check planner', () => {
+  const plan = planChecks(contracts, { databases, runTime: RUN });
+
+  it('plans freshness, volume, duplicate keys, quarantine and the declared rules of every contract', () => {
+    expect(planChecks(events, { databases, runTime: RUN }).map((c) => [c.id, c.check, c.severity, c.unit])).toEqual([
+      ['events.freshness', 'events freshness', 'warning', 'hours'],
+      ['events.volume', 'events volume', 'warning', 'ratio'],
+      ['events.rowCount', 'events rowCount', 'error', 'rows'],
+      ['events.duplicates.event_id', 'duplicate event_id', 'warning', 'percent'],
+      ['events.nulls.device', 'events.device nullValues', 'warning', 'percent'],
+      ['events.quarantine', 'events quarantine ratio', 'error', 'percent'],
+    ]);
+    // users and transactions declare a primary key but no duplicate rule: the platform default applies.
+    expect(plan.filter((c) => c.kind === 'duplicates').map((c) => [c.id, c.severity, c.threshold])).toEqual([
+      ['events.duplicates.event_id', 'warning', { operator: 'mustBeLessOrEqualTo', value: 5 }],
+      ['transactions.duplicates.transaction_id', 'warning', { operator: 'mustBeLessOrEqualTo', value: 5 }],
+      ['users.duplicates.user_id', 'warning', { operator: 'mustBeLessOrEqualTo', value: 5 }],
+    ]);
+    expect(plan.filter((c) => c.kind === 'quarantine')).toHaveLength(contracts.length);
+    expect(new Set(plan.map((c) => c.id)).size).toBe(plan.length);
+  });
+
+  it('writes SQL in the portable subset of both engines', () => {
+    for (const check of plan) expect([check.id, lintGoldSql(check.sql)]).toEqual([check.id, []]);
+  });
+
+  it('measures freshness at the end of the as-of day, else at the run time', () => {
+    const [withDate] = planChecks(events, { databases, runTime: RUN, asOf: '2024-03-01' });
+    expect(withDate.referenceTime).toBe('2024-03-02T00:00:00.000Z');
+    expect(planChecks(events, { databases, runTime: RUN })[0].referenceTime).toBe(RUN);
+    expect(() => planChecks(events, { databases, runTime: RUN, asOf: '1/3/2024' })).toThrow("asOf must be YYYY-MM-DD, got '1/3/2024'");
+  });
+});
+
+describe('quality checks on DuckDB (the local Athena engine)', () => {
+  let c: DuckDBConnection;
+  const value = async (check: QualityCheck) => {
+    const rows = (await c.runAndReadAll(check.sql)).getRows();
+    expect(rows).toHaveLength(1);
+    return rows[0][0] === null ? undefined : String(rows[0][0]);
+  };
+  beforeAll(async () => {
+    c = await (await DuckDBInstance.create(':memory:')).connect();
+    for (const s of trinoCompatSql()) await c.run(s);
+    await c.run('CREATE SCHEMA s; CREATE SCHEMA o');
+    // 2024-03-01..03: 4, 2 and 6 rows; 03-03 is the newest partition with 2 repeated ids and 3 null devices.
+    const rows = [
+      ...[1, 2, 3, 4].map((i) => `('a${i}', 'mobile', TIMESTAMP '2024-03-01 10:00:00', '2024-03-01')`),
+      ...[1, 2].map((i) => `('b${i}', 'mobile', TIMESTAMP '2024-03-02 10:00:00', '2024-03-02')`),
+      `('c1', NULL, TIMESTAMP '2024-03-03 08:00:00', '2024-03-03')`,
+      `('c1', NULL, TIMESTAMP '2024-03-03 09:00:00', '2024-03-03')`,
+      `('c2', NULL, TIMESTAMP '2024-03-03 09:30:00', '2024-03-03')`,
+      `('c2', 'desktop', TIMESTAMP '2024-03-03 10:00:00', '2024-03-03')`,
+      `('c3', 'desktop', TIMESTAMP '2024-03-03 11:00:00', '2024-03-03')`,
+      `('c4', 'desktop', TIMESTAMP '2024-03-03 12:30:15.5', '2024-03-03')`,
+    ];
+    await c.run(`CREATE TABLE s.events AS SELECT * FROM (VALUES ${rows.join(', ')}) t(event_id, device, "timestamp", dt)`);
+    await c.run(`CREATE TABLE o.manifests AS SELECT * FROM (VALUES
+      ('events', 100, 10, '2024-03-04T01:00:00.000Z'), ('events', 100, 30, '2024-03-04T02:00:00.000Z'),
+      ('events', 500, 500, '2024-03-01T00:00:00.000Z'), ('prints', 10, 10, '2024-03-04T02:00:00.000Z')) t(dataset, rows_in, rows_quarantined, processed_at)`);
+  });
+  afterAll(() => c.closeSync());
+
+  it('computes each value exactly', async () => {
+    const checks = planChecks(events, { databases, runTime: RUN });
+    const byId = Object.fromEntries(checks.map((x) => [x.id, x]));
+    expect(await value(byId['events.freshness'])).toBe('2024-03-03 12:30:15.5');
+    // 6 rows against the average of 4 and 2.
+    expect(Number(await value(byId['events.volume']))).toBe(2);
+    expect(Number(await value(byId['events.rowCount']))).toBe(6);
+    // 2 of 6 rows repeat an id: 33.3 %.
+    expect(Number(await value(byId['events.duplicates.event_id']))).toBeCloseTo(33.333, 3);
+    expect(Number(await value(byId['events.nulls.device']))).toBe(50);
+    // Files of the last day only: 40 quarantined of 200.
+    expect(Number(await value(byId['events.quarantine']))).toBe(20);
+    const results = await Promise.all(checks.map(async (x) => evaluateCheck(x, await value(x))));
+    expect(results.map((r) => [r.id, r.status, r.value])).toEqual([
+      ['events.freshness', 'warn', 23.5],
+      ['events.volume', 'pass', 2],
+      ['events.rowCount', 'pass', 6],
+      ['events.duplicates.event_id', 'warn', results[3].value],
+      ['events.nulls.device', 'warn', 50],
+      ['events.quarantine', 'pass', 20],
+    ]);
+    expect(gateOutcome(results).passed).toBe(true);
+  });
+
+  it('an empty table: no volume history counts as normal, zero rows fail the blocking rowCount', async () => {
+    await c.run('CREATE SCHEMA e');
+    await c.run(`CREATE TABLE e.events AS SELECT * FROM s.events WHERE false`);
+    const checks = planChecks(events, { databases: { silver: 'e', ops: 'o' }, runTime: RUN });
+    const results = await Promise.all(checks.map(async (x) => evaluateCheck(x, await value(x))));
+    expect(results.map((r) => [r.id, r.status, r.value])).toEqual([
+      ['events.freshness', 'warn', null],
+      ['events.volume', 'pass', 1],
+      ['events.rowCount', 'fail', 0],
+      ['events.duplicates.event_id', 'pass', 0],
+      ['events.nulls.device', 'pass', 0],
+      ['events.quarantine', 'pass', 20],
+    ]);
+    const gate = gateOutcome(results);
+    expect(gate.passed).toBe(false);
+    expect(gate.message).toBe('quality gate failed, Gold not published: events events rowCount = 0 rows (mustBeGreaterThan 0)');
+  });
+});
+
+describe('thresholds', () => {
+  it.each([
+    ['mustBe', 0, 0, true], ['mustNotBe', 0, 0, false], ['mustBeGreaterThan', 0, 0, false], ['mustBeGreaterOrEqualTo', 0, 0, true],
+    ['mustBeLessThan', 5, 5, false], ['mustBeLessOrEqualTo', 5, 5, true], ['mustBeBetween', 3, [1, 3], true], ['mustNotBeBetween', 3, [1, 3], false],
+  ] as const)('%s: %p against %p → %p', (operator, v, t, expected) => {
+    expect(meetsThreshold(v, { operator, value: t as number })).toBe(expected);
+  });
+});
+
+describe('sources of Gold datasets', () => {
+  it('follows the Gold SQL, through the Gold datasets it reads', () => {
+    expect(goldSources(['value_prop_features'])).toEqual(['pays', 'prints', 'taps']);
+    expect(goldSources(['daily_kpis'])).toEqual(['events', 'transactions', 'users']);
+    expect(goldSources(['data_quality_history'])).toEqual([]);
+    expect(goldSources(['daily_kpis', 'value_prop_features'])).toEqual(['events', 'pays', 'prints', 'taps', 'transactions', 'users']);
+  });
+});
