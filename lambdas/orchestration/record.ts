@@ -1,6 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { s3Client } from '../shared/aws-clients';
+import { METRICS_NAMESPACE } from '../shared/metrics';
 import {
   evaluateCheck,
   gateOutcome,
@@ -13,6 +15,26 @@ import {
 } from '../shared/quality';
 
 const logger = new Logger({ serviceName: 'medallion-orchestration' });
+const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: 'quality' });
+
+/**
+ * CloudWatch metrics of a gate (what the platform's alarms watch): `quality_gate_blocked` (0 or 1) per
+ * evaluation, and `quality_checks_failed` per dataset and check kind for every check that did not pass.
+ */
+export function publishGateMetrics(results: readonly CheckResult[], blocked: boolean): void {
+  metrics.addMetric('quality_gate_blocked', MetricUnit.Count, blocked ? 1 : 0);
+  const failed = new Map<string, { dataset: string; kind: string; count: number }>();
+  for (const r of results.filter((x) => x.status !== 'pass')) {
+    const key = `${r.dataset}\u0000${r.kind}`;
+    failed.set(key, { dataset: r.dataset, kind: r.kind, count: (failed.get(key)?.count ?? 0) + 1 });
+  }
+  for (const { dataset, kind, count } of failed.values()) {
+    const single = metrics.singleMetric();
+    single.addDimensions({ dataset, check: kind });
+    single.addMetric('quality_checks_failed', MetricUnit.Count, count);
+  }
+  metrics.publishStoredMetrics();
+}
 
 function bucket(): string {
   const value = process.env.OPERATIONS_BUCKET;
@@ -73,6 +95,7 @@ async function results(event: ResultsEvent): Promise<GateResult> {
   );
   await put(qualityResultsKey(event.execution), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const gate = gateOutcome(evaluated);
+  publishGateMetrics(evaluated, !gate.passed);
   (gate.passed ? logger.info.bind(logger) : logger.error.bind(logger))(gate.message, { execution: event.execution });
   return {
     passed: gate.passed,

@@ -10,6 +10,7 @@ import type { StorageStack } from '../storage/storage-stack';
 import type { TransformStack } from '../transform/transform-stack';
 import { PlatformAlarms } from './platform-alarms';
 import { PlatformDashboard } from './platform-dashboard';
+import { qualityChecksFailed, qualityGateBlocked } from './platform-metrics';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly config: StageConfig;
@@ -49,5 +50,21 @@ export class ObservabilityStack extends Stack {
       stateMachines: props.stateMachines,
       api: props.api,
     });
+    if (props.stateMachines?.['gold-build']) {
+      this.alarms.add('QualityGateBlocked', {
+        name: 'quality-gate-blocked',
+        description: 'A blocking quality check failed and Gold was not published: the alert e-mail and the quality_results table name the checks and values (README runbook)',
+        metric: qualityGateBlocked(),
+        threshold: 0,
+      });
+      for (const contract of props.contracts.filter((c) => c.sla.freshness)) {
+        this.alarms.add(`Freshness-${contract.name}`, {
+          name: `freshness-${contract.name}`,
+          description: `The newest ${contract.name} event is older than the contract's freshness SLA: check that the producer still delivers (README runbook)`,
+          metric: qualityChecksFailed(contract.name, 'freshness'),
+          threshold: 0,
+        });
+      }
+    }
   }
 }

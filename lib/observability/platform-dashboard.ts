@@ -7,7 +7,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
 import { FILE_STATUSES } from '../../lambdas/shared/manifest';
-import { athenaBytesScanned, PLATFORM_METRIC_PERIOD, quarantineRatio, transformTotal } from './platform-metrics';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics';
+import { athenaBytesScanned, PLATFORM_METRIC_PERIOD, qualityGateBlocked, quarantineRatio, transformTotal } from './platform-metrics';
 
 export interface PlatformDashboardProps {
   /** Name of the CloudWatch dashboard. */
@@ -32,8 +33,8 @@ const HEIGHT = 6;
 
 /**
  * One CloudWatch dashboard for the platform: files and rows by status, quarantine ratio by dataset,
- * transform duration and errors, the bronze queues, state machine outcomes, API errors and latency, and
- * Athena bytes scanned.
+ * transform duration and errors, the bronze queues, state machine outcomes and the quality gate, API
+ * errors and latency, and Athena bytes scanned.
  */
 export class PlatformDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -74,6 +75,14 @@ export class PlatformDashboard extends Construct {
             sm.metricTimedOut({ label: `${name} timed out` }),
           ]),
         ),
+        graph('Quality gate', [
+          qualityGateBlocked(),
+          new cloudwatch.MathExpression({
+            expression: `SUM(SEARCH('{${METRICS_NAMESPACE},check,dataset,service} service="quality" MetricName="quality_checks_failed"', 'Sum', ${PLATFORM_METRIC_PERIOD.toSeconds()}))`,
+            label: 'checks not passed',
+            period: PLATFORM_METRIC_PERIOD,
+          }),
+        ]),
       );
     }
     if (props.api) {
@@ -83,7 +92,8 @@ export class PlatformDashboard extends Construct {
       );
     }
     third.push(graph('Athena bytes scanned', [athenaBytesScanned(props.workGroup)]));
-    rows.push(third);
+    // Three graphs per row (24 grid columns).
+    for (let i = 0; i < third.length; i += 3) rows.push(third.slice(i, i + 3));
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.days(1),

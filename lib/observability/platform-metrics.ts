@@ -51,3 +51,27 @@ export function athenaBytesScanned(workGroup: string): cloudwatch.MathExpression
     period: PLATFORM_METRIC_PERIOD,
   });
 }
+
+/** Whether a gold-build quality gate blocked Gold (1) or passed (0), per evaluation. */
+export function qualityGateBlocked(): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: 'quality_gate_blocked',
+    dimensionsMap: { service: 'quality' },
+    statistic: 'Maximum',
+    period: PLATFORM_METRIC_PERIOD,
+    label: 'gate blocked',
+  });
+}
+
+/** Checks of one kind (`freshness`, `nulls`, …) that did not pass for a dataset, per gate evaluation. */
+export function qualityChecksFailed(dataset: string, kind: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: 'quality_checks_failed',
+    dimensionsMap: { service: 'quality', dataset, check: kind },
+    statistic: 'Sum',
+    period: PLATFORM_METRIC_PERIOD,
+    label: `${dataset} ${kind}`,
+  });
+}

@@ -10,6 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
 import { OPERATIONS_PREFIX } from '../../lambdas/shared/manifest';
 import { QUALITY_RESULTS_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/quality';
@@ -76,7 +77,7 @@ export class GoldBuildStateMachine extends Construct {
       description: 'gold-build: evaluates and persists the quality results, writes the run record',
       memorySize: 256,
       timeout: Duration.seconds(60),
-      environment: { OPERATIONS_BUCKET: props.silverBucket.bucketName },
+      environment: { OPERATIONS_BUCKET: props.silverBucket.bucketName, METRICS_NAMESPACE },
     });
     props.silverBucket.grantPut(this.recordFunction, `${QUALITY_RESULTS_PREFIX}*`);
     props.silverBucket.grantPut(this.recordFunction, `${RUNS_PREFIX}*`);

@@ -27,6 +27,8 @@ describe('observability stack', () => {
       'Transform duration per file (ms, slowest dataset)',
       'Transform invocations, errors, throttles',
       'Bronze queues',
+      'State machine executions',
+      'Quality gate',
       'API requests and errors',
       'API latency (ms)',
       'Athena bytes scanned',
@@ -38,7 +40,7 @@ describe('observability stack', () => {
     // One ratio per source contract, computed from that dataset's own metrics.
     const ratios = widgets[2].metrics.filter((m) => /100 \* IF\(rowsIn\d > 0, quarantined\d \/ rowsIn\d, 0\)/.test(JSON.stringify(m)));
     expect(ratios.map((m) => (m[0] as { label: string }).label).sort()).toEqual(['events', 'pays', 'prints', 'taps', 'transactions', 'users']);
-    expect(JSON.stringify(widgets[8].metrics)).toContain(`WorkGroup=\\"medallion-dev-analytics\\" MetricName=\\"ProcessedBytes\\"`);
+    expect(JSON.stringify(widgets[10].metrics)).toContain(`WorkGroup=\\"medallion-dev-analytics\\" MetricName=\\"ProcessedBytes\\"`);
   });
 
   it('alarms on the transform error rate, to the platform alarm topic', () => {
@@ -52,9 +54,43 @@ describe('observability stack', () => {
 
   it('graphs the API and alarms on its 5xx rate', () => {
     const widgets = dashboardBody().widgets.map((w) => w.properties);
-    expect(JSON.stringify(widgets[6].metrics)).toMatch(/"AWS\/ApiGateway","Count","ApiName","medallion-dev-api".*"5XXError"/);
+    expect(JSON.stringify(widgets[8].metrics)).toMatch(/"AWS\/ApiGateway","Count","ApiName","medallion-dev-api".*"5XXError"/);
     const [rate] = alarms().filter((a) => a.AlarmName === 'medallion-dev-api-5xx-rate');
     expect(rate).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
     expect(rate.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName).sort()).toEqual(['5XXError', 'Count']);
+  });
+
+  it('alarms on failed or timed-out executions of both state machines', () => {
+    for (const name of ['gold-build', 'replay']) {
+      const [alarm] = alarms().filter((a) => a.AlarmName === `medallion-dev-${name}-failed`);
+      expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      expect(alarm.Metrics.find((m: any) => m.Expression).Expression).toBe('failed + timedOut');
+      expect(alarm.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    }
+  });
+
+  it('alarms when a quality gate blocks Gold, and on a freshness breach of every dataset with a freshness SLA', () => {
+    const [blocked] = alarms().filter((a) => a.AlarmName === 'medallion-dev-quality-gate-blocked');
+    expect(blocked).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(blocked.Metrics[0].MetricStat).toEqual({
+      Metric: { Namespace: 'MedallionPlatform', MetricName: 'quality_gate_blocked', Dimensions: [{ Name: 'service', Value: 'quality' }] },
+      Period: 300,
+      Stat: 'Maximum',
+    });
+    const freshness = alarms().filter((a) => String(a.AlarmName).startsWith('medallion-dev-freshness-'));
+    expect(freshness.map((a) => a.AlarmName).sort()).toEqual(['events', 'pays', 'prints', 'taps', 'transactions', 'users'].map((d) => `medallion-dev-freshness-${d}`));
+    const prints = freshness.find((a) => a.AlarmName === 'medallion-dev-freshness-prints');
+    expect(prints.Threshold).toBe(0);
+    expect(prints.Metrics[0].MetricStat).toEqual({
+      Metric: {
+        Namespace: 'MedallionPlatform',
+        MetricName: 'quality_checks_failed',
+        Dimensions: expect.arrayContaining([{ Name: 'dataset', Value: 'prints' }, { Name: 'check', Value: 'freshness' }, { Name: 'service', Value: 'quality' }]),
+      },
+      Period: 300,
+      Stat: 'Sum',
+    });
+    // Every platform alarm notifies the one alarm topic.
+    for (const a of alarms()) expect(JSON.stringify(a.AlarmActions)).toMatch(/"OutputName":"[A-Za-z]*Alarms/);
   });
 });
