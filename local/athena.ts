@@ -32,8 +32,10 @@ export async function startPlatformAthena(platform: LocalPlatform): Promise<Loca
     },
     prepare: async () => {
       await mirror(platform, platform.buckets.silver, '', join(cache, 'silver'), (key) => key.startsWith(OPERATIONS_PREFIX));
-      await mirror(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, cache, () => false, true);
-      await registerSources(connection, { contracts, silverDir: join(cache, 'silver'), manifestsDir: join(cache, OPERATIONS_PREFIX, 'manifests'), databases });
+      // Manifests, runs and quality results; the content markers of duplicate detection are not tables.
+      await mirror(platform, platform.buckets.silver, OPERATIONS_PREFIX, cache, (key) => key.startsWith(`${OPERATIONS_PREFIX}content/`), true);
+      const operationsDir = join(cache, OPERATIONS_PREFIX);
+      await registerSources(connection, { contracts, silverDir: join(cache, 'silver'), manifestsDir: join(operationsDir, 'manifests'), operationsDir, databases });
     },
   });
   await athena.start();

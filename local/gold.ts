@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LINEAGE_COLUMNS, PARTITION_COLUMN, type DatasetContract } from '../lambdas/shared/contracts';
 import { goldDatasets, asOfExpression, goldSqlText, renderGoldSql, trinoCompatSql, type GoldDataset } from '../lambdas/shared/gold';
-import { MANIFEST_COLUMNS } from '../lambdas/shared/manifest';
+import { MANIFEST_COLUMNS, OPERATIONS_PREFIX } from '../lambdas/shared/manifest';
+import { QUALITY_RESULT_COLUMNS, QUALITY_RESULTS_PREFIX, RUN_COLUMNS, RUNS_PREFIX } from '../lambdas/shared/quality';
 import { sqlIdent, sqlString } from '../lambdas/transform/sql';
 
 export interface GoldBuildInput {
@@ -12,6 +13,8 @@ export interface GoldBuildInput {
   readonly silverDir: string;
   /** Folder of run manifests (`*.json`). */
   readonly manifestsDir: string;
+  /** Mirror of the silver bucket's `_operations/`: registers `<ops>.runs` and `<ops>.quality_results` too. @default not registered */
+  readonly operationsDir?: string;
   /** Database names, as in the Glue catalog of the stage. */
   readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
   readonly asOf?: string;
@@ -43,9 +46,10 @@ function parquetFiles(dir: string): string[] {
 
 /**
  * Creates the silver tables as views over the exported Parquet (typed empty tables for datasets without
- * files) and the operations manifests table, under the same database names as the Glue catalog.
+ * files) and the operations tables (manifests; runs and quality results when given), under the same
+ * database names as the Glue catalog.
  */
-export async function registerSources(c: DuckDBConnection, input: Pick<GoldBuildInput, 'contracts' | 'silverDir' | 'manifestsDir' | 'databases'>): Promise<void> {
+export async function registerSources(c: DuckDBConnection, input: Pick<GoldBuildInput, 'contracts' | 'silverDir' | 'manifestsDir' | 'operationsDir' | 'databases'>): Promise<void> {
   const { silver, gold, ops } = input.databases;
   for (const schema of [silver, gold, ops]) await c.run(`CREATE SCHEMA IF NOT EXISTS ${sqlIdent(schema)}`);
   for (const contract of input.contracts) {
@@ -65,14 +69,21 @@ export async function registerSources(c: DuckDBConnection, input: Pick<GoldBuild
       await c.run(`CREATE OR REPLACE VIEW ${table} AS SELECT ${columns.join(', ')} WHERE false`);
     }
   }
-  const manifestColumns = MANIFEST_COLUMNS.map(([name, type]) => `${sqlString(name)}: ${sqlString(duckdbType(type))}`).join(', ');
-  const manifests = existsSync(input.manifestsDir) ? readdirSync(input.manifestsDir).filter((f) => f.endsWith('.json')) : [];
-  if (manifests.length > 0) {
-    await c.run(
-      `CREATE OR REPLACE VIEW ${sqlIdent(ops)}.manifests AS SELECT * FROM read_json(${sqlString(join(input.manifestsDir, '*.json'))}, format = 'newline_delimited', columns = {${manifestColumns}})`,
-    );
+  await registerJsonTable(c, `${sqlIdent(ops)}.manifests`, input.manifestsDir, '.json', MANIFEST_COLUMNS);
+  if (input.operationsDir) {
+    await registerJsonTable(c, `${sqlIdent(ops)}.runs`, join(input.operationsDir, RUNS_PREFIX.slice(OPERATIONS_PREFIX.length)), '.json', RUN_COLUMNS);
+    await registerJsonTable(c, `${sqlIdent(ops)}.quality_results`, join(input.operationsDir, QUALITY_RESULTS_PREFIX.slice(OPERATIONS_PREFIX.length)), '.jsonl', QUALITY_RESULT_COLUMNS);
+  }
+}
+
+/** An operations table (JSON lines, as the Glue JSON SerDe reads them) over the files of a folder; empty and typed without any. */
+async function registerJsonTable(c: DuckDBConnection, table: string, dir: string, extension: string, columns: readonly (readonly [string, string])[]): Promise<void> {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(extension)) : [];
+  if (files.length > 0) {
+    const types = columns.map(([name, type]) => `${sqlString(name)}: ${sqlString(duckdbType(type))}`).join(', ');
+    await c.run(`CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_json(${sqlString(join(dir, `*${extension}`))}, format = 'newline_delimited', columns = {${types}})`);
   } else {
-    await c.run(`CREATE OR REPLACE VIEW ${sqlIdent(ops)}.manifests AS SELECT ${MANIFEST_COLUMNS.map(([n, t]) => `CAST(NULL AS ${duckdbType(t)}) AS ${sqlIdent(n)}`).join(', ')} WHERE false`);
+    await c.run(`CREATE OR REPLACE VIEW ${table} AS SELECT ${columns.map(([n, t]) => `CAST(NULL AS ${duckdbType(t)}) AS ${sqlIdent(n)}`).join(', ')} WHERE false`);
   }
 }
 

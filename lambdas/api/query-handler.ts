@@ -9,7 +9,7 @@ import { openApiDocument } from './openapi';
 import { jsonResponse, notFound, Problem } from './problem';
 import { planQuery, type QuerySource } from './query-plan';
 import { DEFAULT_LIMIT } from './routes';
-import { goldSource, qualitySource, runsSource, TABLE_NOT_FOUND, type GoldReadFrom, type SourceDatabases } from './sources';
+import { filesSource, goldSource, qualitySource, runsSource, TABLE_NOT_FOUND, type GoldReadFrom, type SourceDatabases } from './sources';
 import { decodeToken, encodeToken } from './token';
 
 /** Settings of the query function, from its environment (see `querySettings`). */
@@ -96,7 +96,7 @@ async function queryPage(request: ApiRequest, source: QuerySource, settings: Que
     id = token.q;
     athenaToken = token.t;
   } else {
-    id = await startQuery(client, settings.athena, plan.sql, plan.parameters);
+    id = await startQuery(client, source.reuseResults === false ? { ...settings.athena, resultReuseMinutes: 0 } : settings.athena, plan.sql, plan.parameters);
   }
   try {
     const state = await waitForQuery(client, settings.athena, id, Date.now() + settings.timeoutMs);
@@ -160,9 +160,13 @@ export async function routeQuery(request: ApiRequest): Promise<APIGatewayProxyRe
       if (!contract) throw notFound('unknown-dataset', `no Gold dataset '${request.pathParameters.name}'; datasets: ${gold.map((c) => c.name).join(', ')}`);
       return queryPage(request, goldSource(contract, settings.databases, settings.goldReadFrom), settings);
     }
+    case 'listFiles': {
+      const settings = querySettings();
+      return queryPage(request, filesSource(settings.databases), settings);
+    }
     case 'listRuns': {
       const settings = querySettings();
-      return queryPage(request, runsSource(settings.databases), settings);
+      return queryPage(request, runsSource(settings.databases), settings, true);
     }
     case 'listQualityResults': {
       const settings = querySettings();

@@ -30,6 +30,8 @@ export interface QuerySource {
   readonly filterable: boolean;
   /** Order when the request gives none, e.g. `-processed_at`. @default the columns in order */
   readonly defaultOrder?: readonly string[];
+  /** Whether Athena may answer from a reused result (Gold changes once per build; operations data changes all the time). @default true */
+  readonly reuseResults?: boolean;
 }
 
 export interface QueryPlan {

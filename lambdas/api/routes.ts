@@ -143,7 +143,7 @@ export const ROUTES: readonly Route[] = [
     operationId: 'listRuns',
     summary: 'Recent pipeline runs',
     description:
-      'Newest first. Until the orchestration run records exist, these are file runs: one row per source object processed by the transform (the run manifests, `<ops>.manifests`). Filters as for rows, on the listed columns.',
+      'One row per gold-build execution (`<ops>.runs`, written by the orchestration): status, request, checks failed and warned, message, error; newest first. Filters as for rows, on these columns. Per source file results are the Gold dataset data_quality_history.',
     function: 'query',
     parameters: [LIMIT, ORDER_BY, NEXT_TOKEN],
     columnFilters: true,
@@ -151,12 +151,26 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/v1/files',
+    operationId: 'listFiles',
+    summary: 'Recently processed source files',
+    description:
+      'One row per source object processed by the transform (the run manifests, `<ops>.manifests`): dataset, key, status (ingested, quarantined, duplicate, rejected), row counts, error; newest first. Filters as for rows, on these columns.',
+    function: 'query',
+    parameters: [LIMIT, ORDER_BY, NEXT_TOKEN],
+    columnFilters: true,
+    responses: { '200': { description: 'One page of processed files', schema: 'RowsPage' }, ...errors('400', '429', '502', '504') },
+  },
+  {
+    method: 'GET',
     path: '/v1/quality',
     operationId: 'listQualityResults',
     summary: 'Recent quality results',
-    description: 'The rows of `<ops>.quality_results` (written by the orchestration); an empty list while that table does not exist.',
+    description:
+      'One row per quality check of every gold-build execution (`<ops>.quality_results`): dataset, check, kind, severity, status (pass, warn, fail), value, unit, threshold; newest first. Filters as for rows, on these columns; an empty list while the table does not exist.',
     function: 'query',
-    parameters: [LIMIT, NEXT_TOKEN],
+    parameters: [LIMIT, ORDER_BY, NEXT_TOKEN],
+    columnFilters: true,
     responses: { '200': { description: 'One page of quality results', schema: 'RowsPage' }, ...errors('400', '429', '502', '504') },
   },
   {

@@ -1,5 +1,6 @@
 import type { GoldContract } from '../shared/contracts';
 import { MANIFEST_COLUMNS } from '../shared/manifest';
+import { QUALITY_RESULT_COLUMNS, RUN_COLUMNS as RUN_RECORD_COLUMNS } from '../shared/quality';
 import type { QueryColumn, QuerySource } from './query-plan';
 
 /**
@@ -27,24 +28,32 @@ export function goldSource(contract: GoldContract, databases: SourceDatabases, r
   return { name: contract.name, from: table, where: `"as_of" = (SELECT max("as_of") FROM ${table})`, columns, filterable: true };
 }
 
-/** Scalar columns of the run manifests (maps and arrays stay out of the API). */
-export const RUN_COLUMNS: readonly QueryColumn[] = MANIFEST_COLUMNS.filter(([, type]) => type === 'string' || type === 'bigint').map(([name, type]) => ({
-  name,
-  logicalType: type === 'bigint' ? 'integer' : 'string',
-  physicalType: type,
-}));
+const LOGICAL_TYPES: Readonly<Record<string, string>> = { string: 'string', int: 'integer', bigint: 'integer', double: 'number' };
 
-/**
- * `GET /v1/runs`: until the orchestration's `<ops>.runs` table exists on this branch, the file runs of
- * `<ops>.manifests` (one per processed source object), newest first.
- */
-export function runsSource(databases: SourceDatabases): QuerySource {
-  return { name: 'runs', from: `${q(databases.ops)}.manifests`, columns: RUN_COLUMNS, filterable: true, defaultOrder: ['-processed_at'] };
+/** The scalar columns of an operations table (arrays, maps and structs stay out of the API). */
+function scalarColumns(columns: readonly (readonly [string, string])[]): QueryColumn[] {
+  return columns.filter(([, type]) => type in LOGICAL_TYPES).map(([name, type]) => ({ name, logicalType: LOGICAL_TYPES[type], physicalType: type }));
 }
 
-/** `GET /v1/quality`: every column of `<ops>.quality_results`, whose shape the orchestration defines. */
+export const RUN_COLUMNS: readonly QueryColumn[] = scalarColumns(RUN_RECORD_COLUMNS);
+export const QUALITY_COLUMNS: readonly QueryColumn[] = scalarColumns(QUALITY_RESULT_COLUMNS);
+
+/** Scalar columns of the run manifests. */
+export const FILE_COLUMNS: readonly QueryColumn[] = scalarColumns(MANIFEST_COLUMNS);
+
+/** `GET /v1/files`: the source objects the transform processed (`<ops>.manifests`), newest first. */
+export function filesSource(databases: SourceDatabases): QuerySource {
+  return { name: 'files', from: `${q(databases.ops)}.manifests`, columns: FILE_COLUMNS, filterable: true, defaultOrder: ['-processed_at'], reuseResults: false };
+}
+
+/** `GET /v1/runs`: the gold-build executions of `<ops>.runs` (written by the orchestration), newest first. */
+export function runsSource(databases: SourceDatabases): QuerySource {
+  return { name: 'runs', from: `${q(databases.ops)}.runs`, columns: RUN_COLUMNS, filterable: true, defaultOrder: ['-started_at', 'execution'], reuseResults: false };
+}
+
+/** `GET /v1/quality`: one row per quality check of every gold-build execution (`<ops>.quality_results`), newest first. */
 export function qualitySource(databases: SourceDatabases): QuerySource {
-  return { name: 'quality', from: `${q(databases.ops)}.quality_results`, columns: [], filterable: false };
+  return { name: 'quality', from: `${q(databases.ops)}.quality_results`, columns: QUALITY_COLUMNS, filterable: true, defaultOrder: ['-checked_at', 'id'], reuseResults: false };
 }
 
 /** Athena's (Trino) and the local DuckDB's way of saying that a table does not exist. */

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { RunManifest } from '../../lambdas/shared/manifest';
 import { readManifest } from '../../local/ingest';
@@ -180,8 +179,9 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
     ['limit', `${rowsPath}?limit=1;DROP`, problem(400, 'invalid-parameter', `query parameter 'limit' has an invalid value "1;DROP": Rows per page, 1-1000.`, rowsPath)],
     ['nextToken', `${rowsPath}?nextToken=x%27%20OR%201%3D1`, problem(400, 'invalid-parameter', `query parameter 'nextToken' has an invalid value "x' OR 1=1": Opaque token of the next page, from the previous response; send it with the same other parameters.`, rowsPath)],
     ['the dataset name', '/v1/datasets/daily_revenue;DROP/rows', problem(400, 'invalid-parameter', 'path parameter \'name\' has an invalid value "daily_revenue;DROP": Gold dataset name (GET /v1/datasets lists them).', '/v1/datasets/daily_revenue;DROP/rows')],
-    ['a runs filter', '/v1/runs?rows_in=0%20OR%201%3D1', problem(400, 'invalid-value', `filter on 'rows_in' (bigint): "0 OR 1=1" is not an integer (digits, optional leading -)`, '/v1/runs')],
-    ['quality parameters', '/v1/quality?dataset=x%27--', problem(400, 'unknown-parameter', "unknown query parameter(s) 'dataset' for GET /v1/quality; accepted: limit, nextToken", '/v1/quality')],
+    ['a files filter', '/v1/files?rows_in=0%20OR%201%3D1', problem(400, 'invalid-value', `filter on 'rows_in' (bigint): "0 OR 1=1" is not an integer (digits, optional leading -)`, '/v1/files')],
+    ['a runs filter', '/v1/runs?checks_failed=0%20OR%201%3D1', problem(400, 'invalid-value', `filter on 'checks_failed' (int): "0 OR 1=1" is not an integer (digits, optional leading -)`, '/v1/runs')],
+    ['a quality filter', '/v1/quality?value=gte:0%20OR%201%3D1', problem(400, 'invalid-value', `filter on 'value' (double): "0 OR 1=1" is not a number written as digits with an optional . and decimals (no exponent)`, '/v1/quality')],
     ['the query id', '/v1/queries/abc%27%20OR%201%3D1', problem(400, 'invalid-parameter', 'path parameter \'queryId\' has an invalid value "abc\' OR 1=1": The queryId of a 504 problem.', '')],
     ['the ingest dataset', '/v1/ingest/prints;rm', problem(400, 'invalid-parameter', 'path parameter \'dataset\' has an invalid value "prints;rm": Source dataset (a contract in contracts/).', '/v1/ingest/prints;rm'), 'POST'],
     ['the upload flag', '/v1/uploads/pays?gzip=true%27', problem(400, 'invalid-parameter', 'query parameter \'gzip\' has an invalid value "true\'": The file is gzip-compressed (key ends in .gz).', '/v1/uploads/pays'), 'POST'],
@@ -195,8 +195,8 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
   it('binds string values as literals: an injection attempt in a string filter matches nothing', async () => {
     const res = await call(`${rowsPath}?currency=${encodeURIComponent("USD' OR '1'='1")}`);
     expect([res.status, res.body.rows]).toEqual([200, []]);
-    const runs = await call(`/v1/runs?status=${encodeURIComponent("x') OR 1=1 --")}`);
-    expect([runs.status, runs.body.rows]).toEqual([200, []]);
+    const files = await call(`/v1/files?status=${encodeURIComponent("x') OR 1=1 --")}`);
+    expect([files.status, files.body.rows]).toEqual([200, []]);
   });
 
   it('answers 404 for an unknown dataset or route and 405 for a wrong method', async () => {
@@ -212,31 +212,37 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
     );
   });
 
-  it('GET /v1/runs lists the file runs (run manifests), newest first, with filters', async () => {
-    const { status, body } = await call('/v1/runs?dataset=transactions');
+  it('GET /v1/files lists the processed source files (run manifests), newest first, with filters', async () => {
+    const { status, body } = await call('/v1/files?dataset=transactions');
     expect(status).toBe(200);
     expect(body.columns.map((c: { name: string }) => c.name)).toEqual(['dataset', 'key', 'version_id', 'etag', 'file_id', 'status', 'rows_in', 'rows_valid', 'rows_quarantined', 'rows_superseded', 'content_sha256', 'duplicate_of', 'bytes', 'processed_at', 'duration_ms', 'error']);
     expect(body.rows).toHaveLength(1);
     expect(body.rows[0]).toMatchObject({ dataset: 'transactions', key: 'transactions/2024-03-02.csv', status: 'ingested', rows_in: 3, rows_valid: 3, rows_quarantined: 0, duplicate_of: null, error: null });
-    const all = (await call('/v1/runs?limit=1000')).body.rows as { processed_at: string }[];
+    const all = (await call('/v1/files?limit=1000')).body.rows as { processed_at: string }[];
     expect(all.length).toBeGreaterThanOrEqual(6);
     expect(all.map((r) => r.processed_at)).toEqual([...all.map((r) => r.processed_at)].sort().reverse());
   });
 
-  it('GET /v1/quality is an empty list while <ops>.quality_results does not exist, then its rows', async () => {
-    expect(await call('/v1/quality')).toMatchObject({ status: 200, body: { columns: [], rows: [], nextToken: null } });
-    // As the orchestration will: a quality_results table in the ops database (here created in the local Athena).
-    const athena = new AthenaClient({ endpoint: api.athena.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const { QueryExecutionId } = await athena.send(
-      new StartQueryExecutionCommand({ QueryString: "CREATE TABLE medallion_dev_ops.quality_results AS SELECT 'events' AS dataset, 'duplicate event_id' AS \"check\", 'pass' AS status, CAST(0.0 AS DOUBLE) AS value", WorkGroup: 'wg' }),
-    );
-    while (!['SUCCEEDED', 'FAILED'].includes((await athena.send(new GetQueryExecutionCommand({ QueryExecutionId }))).QueryExecution!.Status!.State!)) await new Promise((r) => setTimeout(r, 10));
-    athena.destroy();
-    expect((await call('/v1/quality')).body).toEqual({
-      columns: [{ name: 'dataset', type: 'varchar' }, { name: 'check', type: 'varchar' }, { name: 'status', type: 'varchar' }, { name: 'value', type: 'double' }],
-      rows: [{ dataset: 'events', check: 'duplicate event_id', status: 'pass', value: 0 }],
-      nextToken: null,
+  it('GET /v1/runs and /v1/quality read the run records and quality results the orchestration writes, newest first', async () => {
+    // The same queries as below: operations lists never take reused results.
+    expect(await call('/v1/runs')).toMatchObject({ status: 200, body: { rows: [], nextToken: null } });
+    expect(await call('/v1/quality?status=fail')).toMatchObject({ status: 200, body: { rows: [], nextToken: null } });
+    // What the gold-build record step writes to the silver bucket's _operations/ (tables of the ops database).
+    const run = (execution: string, status: string, started: string) => ({
+      execution, status, started_at: started, finished_at: started.replace('00Z', '30Z'), request: '{}', checks: 2, checks_failed: status === 'BLOCKED' ? 1 : 0, checks_warned: 0,
+      builds: [{ dataset: 'daily_kpis', as_of: '2024-03-02', location: 's3://gold/daily_kpis/as_of=2024-03-02/build=1/' }], message: 'm', error: null,
     });
+    await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.silver, Key: '_operations/runs/exec-1.json', Body: `${JSON.stringify(run('exec-1', 'SUCCEEDED', '2024-03-03T06:00:00Z'))}\n` }));
+    await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.silver, Key: '_operations/runs/exec-2.json', Body: `${JSON.stringify(run('exec-2', 'BLOCKED', '2024-03-04T06:00:00Z'))}\n` }));
+    const check = (id: string, status: string, value: number) => ({ execution: 'exec-2', checked_at: '2024-03-04T06:00:10Z', as_of: null, id, dataset: id.split('.')[0], check: id, kind: 'nulls', severity: 'error', status, value, unit: 'percent', threshold: 'mustBeLessThan 1' });
+    await platform.s3.send(
+      new PutObjectCommand({ Bucket: platform.buckets.silver, Key: '_operations/quality/exec-2.jsonl', Body: [check('events.nulls', 'fail', 12.5), check('users.nulls', 'pass', 0)].map((c) => JSON.stringify(c)).join('\n') + '\n' }),
+    );
+    const runs = await call('/v1/runs');
+    expect(runs.body.columns.map((c: { name: string }) => c.name)).toEqual(['execution', 'status', 'started_at', 'finished_at', 'request', 'checks', 'checks_failed', 'checks_warned', 'message', 'error']);
+    expect(runs.body.rows.map((r: { execution: string; status: string; checks_failed: number }) => [r.execution, r.status, r.checks_failed])).toEqual([['exec-2', 'BLOCKED', 1], ['exec-1', 'SUCCEEDED', 0]]);
+    const failed = await call('/v1/quality?status=fail');
+    expect(failed.body.rows).toEqual([{ execution: 'exec-2', checked_at: '2024-03-04T06:00:10Z', as_of: null, id: 'events.nulls', dataset: 'events', check: 'events.nulls', kind: 'nulls', severity: 'error', status: 'fail', value: 12.5, unit: 'percent', threshold: 'mustBeLessThan 1' }]);
   });
 
   it('POST /v1/ingest stores a batch in bronze; the pipeline makes it visible in silver and through the API', async () => {
@@ -251,8 +257,8 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
     expect(manifest).toMatchObject({ status: 'ingested', rows_in: 2, rows_valid: 2 });
     const silver = await platform.s3.send(new ListObjectsV2Command({ Bucket: platform.buckets.silver, Prefix: 'events/dt=2024-03-05/' }));
     expect(silver.Contents?.map((o) => o.Key)).toEqual([manifest.partitions[0].key]);
-    const runs = await call(`/v1/runs?key=${encodeURIComponent(res.body.key)}`);
-    expect(runs.body.rows).toMatchObject([{ dataset: 'events', status: 'ingested', rows_valid: 2 }]);
+    const files = await call(`/v1/files?key=${encodeURIComponent(res.body.key)}`);
+    expect(files.body.rows).toMatchObject([{ dataset: 'events', status: 'ingested', rows_valid: 2 }]);
     const session = await call('/v1/datasets/user_session_analysis/rows?session_id=s9');
     expect(session.body.rows).toMatchObject([{ session_id: 's9', total_events: 2, session_start_time: '2024-03-05T12:00:00.000Z', is_conversion: false }]);
   });
