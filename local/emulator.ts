@@ -1,13 +1,19 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 
+/** The AWS emulators the local platform and the end-to-end tests run against. */
+export type EmulatorKind = 'moto' | 'localstack';
+
 export interface Emulator {
   /** Base URL of the AWS-compatible endpoint, e.g. http://127.0.0.1:5123 */
   readonly endpoint: string;
+  /** Which emulator answers there (for an endpoint given from outside: LocalStack if it answers its health check). */
+  readonly kind: EmulatorKind;
   /** True when this process started it (and stops it on close). */
   readonly owned: boolean;
   close(): Promise<void>;
@@ -53,15 +59,54 @@ function motoPython(): string {
   return python;
 }
 
+/** Services LocalStack is started with: what the local platform and the end-to-end tests use. */
+export const LOCALSTACK_SERVICES = ['s3', 'sqs', 'sns', 'secretsmanager'] as const;
+
+/** LocalStack answers `/_localstack/health` with its services; moto answers that path as an S3 key. */
+export async function isLocalStack(endpoint: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${endpoint.replace(/\/$/, '')}/_localstack/health`);
+    return res.ok && typeof ((await res.json()) as { services?: unknown }).services === 'object';
+  } catch {
+    return false;
+  }
+}
+
+/** The emulator kind to start when none is running: `LOCAL_EMULATOR=localstack`, else moto. */
+export function defaultEmulatorKind(): EmulatorKind {
+  const kind = process.env.LOCAL_EMULATOR ?? 'moto';
+  if (kind !== 'moto' && kind !== 'localstack') throw new Error(`LOCAL_EMULATOR='${kind}' is not an emulator this project starts; use moto (the default) or localstack`);
+  return kind;
+}
+
 /**
- * Uses the emulator at `endpoint` (LocalStack, moto) when given, else starts moto server on a free
- * loopback port from the project virtualenv.
+ * Uses the emulator at `endpoint` (LocalStack, moto) when given, else starts one on a free loopback port:
+ * moto server from the project virtualenv, or LocalStack in host mode from .venv-localstack.
  */
-export async function startEmulator(endpoint?: string): Promise<Emulator> {
+export async function startEmulator(endpoint?: string, kind: EmulatorKind = defaultEmulatorKind()): Promise<Emulator> {
   if (endpoint) {
     await waitForHttp(endpoint, 10_000);
-    return { endpoint: endpoint.replace(/\/$/, ''), owned: false, close: async () => undefined };
+    const url = endpoint.replace(/\/$/, '');
+    return { endpoint: url, kind: (await isLocalStack(url)) ? 'localstack' : 'moto', owned: false, close: async () => undefined };
   }
+  return kind === 'localstack' ? startLocalStack() : startMoto();
+}
+
+function stopper(child: ChildProcess, graceMs: number, after: () => void = () => undefined): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        after();
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', done);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
+    });
+}
+
+async function startMoto(): Promise<Emulator> {
   const port = await freePort();
   const child = spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -76,15 +121,73 @@ export async function startEmulator(endpoint?: string): Promise<Emulator> {
     child.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n${stderr}`);
   }
-  return {
-    endpoint: url,
-    owned: true,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
-  };
+  return { endpoint: url, kind: 'moto', owned: true, close: stopper(child, 3000) };
+}
+
+/** The Python of .venv-localstack with the pinned LocalStack (installed by scripts/localstack.sh on first use). */
+function localStackPython(): string {
+  const setup = spawnSync('bash', [join(ROOT, 'scripts', 'localstack.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (setup.status !== 0) throw new Error('could not install LocalStack into .venv-localstack (scripts/localstack.sh failed; see its output above); is python3 with venv available?');
+  return join(ROOT, '.venv-localstack', 'bin', 'python');
+}
+
+/**
+ * Starts LocalStack in host mode (no Docker) on a free loopback port, offline, with its state in a fresh
+ * temporary folder (removed on close), and waits until every service of LOCALSTACK_SERVICES runs.
+ */
+async function startLocalStack(): Promise<Emulator> {
+  const python = localStackPython();
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), 'localstack-'));
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(python, ['-m', 'localstack.runtime.main'], {
+    cwd: state,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      // Loopback only, and the URLs LocalStack hands out (queue URLs) point there.
+      GATEWAY_LISTEN: `127.0.0.1:${port}`,
+      LOCALSTACK_HOST: `127.0.0.1:${port}`,
+      SERVICES: LOCALSTACK_SERVICES.join(','),
+      EAGER_SERVICE_LOADING: '1',
+      // Queue URLs http://127.0.0.1:<port>/<account>/<queue> as moto's; the default puts them under
+      // localhost.localstack.cloud, which needs public DNS.
+      SQS_ENDPOINT_STRATEGY: 'off',
+      // No DNS server on port 53, no certificate download, no analytics: nothing leaves the machine.
+      DNS_ADDRESS: '0',
+      SKIP_SSL_CERT_DOWNLOAD: '1',
+      DISABLE_EVENTS: '1',
+      PERSISTENCE: '0',
+      FILESYSTEM_ROOT: join(state, 'filesystem'),
+    },
+  });
+  let output = '';
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-6000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const close = stopper(child, 10_000, () => rmSync(state, { recursive: true, force: true }));
+  try {
+    await waitForLocalStack(url, 120_000, child);
+  } catch (e) {
+    await close();
+    throw new Error(`${(e as Error).message}\nLocalStack's output:\n${output}`);
+  }
+  return { endpoint: url, kind: 'localstack', owned: true, close };
+}
+
+async function waitForLocalStack(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`LocalStack exited with code ${child.exitCode} before its services were running on ${url}`);
+    try {
+      const health = (await (await fetch(`${url}/_localstack/health`)).json()) as { services?: Record<string, string> };
+      last = LOCALSTACK_SERVICES.map((s) => `${s}: ${health.services?.[s] ?? 'missing'}`).join(', ');
+      if (LOCALSTACK_SERVICES.every((s) => health.services?.[s] === 'running')) return;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`LocalStack's services were not running on ${url} within ${timeoutMs} ms (${last})`);
 }
