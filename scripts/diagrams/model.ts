@@ -266,6 +266,7 @@ class Graph {
     for (const entry of this.entries()) this.relate(entry);
     for (const entry of this.entries()) this.connect(entry);
     this.addSources(options.sources ?? []);
+    this.addConsumers();
     this.dropRedundantConfigEdges();
     this.mergeOpposingDataEdges();
     return {
@@ -600,6 +601,16 @@ class Graph {
     if (landing.length === 0) return;
     const id = this.external('external:sources', 'Sources', [...sources].sort(cmp).join(', '));
     for (const bucket of [...new Set(landing)].sort(cmp)) this.addEdge(id, bucket, 'data', 'files');
+  }
+
+  /** Analysts and applications read through every Athena workgroup (SQL) and API (HTTP). */
+  private addConsumers(): void {
+    const entries = [...this.nodes.values()]
+      .filter((n) => n.kind === 'workgroup' || n.kind === 'api')
+      .sort((a, b) => cmp(a.id, b.id));
+    if (entries.length === 0) return;
+    const id = this.external('external:consumers', 'Consumers', 'analysts, applications');
+    for (const n of entries) this.addEdge(n.id, id, 'data', n.kind === 'api' ? 'HTTP' : 'SQL');
   }
 
   /** A name handed over in configuration says less than a grant or an event between the same two nodes. */

@@ -73,6 +73,7 @@ describe('architecture graph of the real app (dev)', () => {
     expect(edge(arch, `${s}/Silver`, build)).toEqual([{ kind: 'data', labels: ['read'], both: false }]);
     expect(edge(arch, build, `${s}/Gold`)).toEqual([{ kind: 'data', labels: ['read', 'write'], both: true }]);
     expect(edge(arch, build, 'medallion-dev-catalog/Athena/WorkGroup')).toEqual([{ kind: 'data', labels: ['query'], both: false }]);
+    expect(edge(arch, 'medallion-dev-catalog/Athena/WorkGroup', 'external:consumers')).toEqual([{ kind: 'data', labels: ['SQL'], both: false }]);
   });
 
   it('derives catalog, provider and monitoring relations', () => {
@@ -166,9 +167,11 @@ describe('architecture graph rules (templates of stacks the app may add)', () =>
       'app-orch/FailuresQueue queue',
       'app-orch/Flow stateMachine',
       'app-orch/Nightly rule',
+      'external:consumers external',
     ]);
     expect(arch.edges.map((e) => `${e.from} -> ${e.to} ${e.kind} ${e.labels.join(',')}`)).toEqual([
       'app-api/Api -> app-api/Handler trigger integration,invokes',
+      'app-api/Api -> external:consumers data HTTP',
       'app-orch/Failures -> app-orch/FailuresQueue monitoring sqs',
       'app-orch/Flow -> app-api/Handler control calls',
       'app-orch/Nightly -> app-orch/Flow trigger start,triggers',
