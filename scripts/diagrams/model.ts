@@ -285,6 +285,7 @@ class Graph {
   /** Decides which resources are nodes (or members of an aggregated node), which are internal plumbing. */
   private classify(): void {
     const tablesByGroup = new Map<string, string[]>();
+    const customCounts = new Map<string, number>();
     for (const e of this.entries()) {
       const key = refKey({ stack: e.stack.stackName, logicalId: e.logicalId });
       const type = e.resource.Type;
@@ -302,9 +303,8 @@ class Graph {
       if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') {
         const parent = segments.slice(0, -1).join('/') || e.stack.stackName;
         const id = `${parent}/${type}`;
-        const existing = this.nodes.get(id);
-        const count = existing ? Number(/×(\d+)$/.exec(existing.caption)?.[1] ?? 1) + 1 : 1;
-        this.nodes.set(id, { id, stack: e.stack.stackName, kind: 'custom', label: shortLabel(parent, e.stack.stackName), caption: `${type} ×${count}` });
+        customCounts.set(id, (customCounts.get(id) ?? 0) + 1);
+        this.nodes.set(id, { id, stack: e.stack.stackName, kind: 'custom', label: shortLabel(parent, e.stack.stackName), caption: `${type} ×${customCounts.get(id)}` });
         this.nodeOfKey.set(key, id);
         continue;
       }
