@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ export interface Emulator {
   readonly endpoint: string;
   /** Which emulator answers there (for an endpoint given from outside: LocalStack if it answers its health check). */
   readonly kind: EmulatorKind;
+  /** For a LocalStack started here: LocalStack's own URL and the moto server that serves MOTO_SERVED_SERVICES. */
+  readonly upstreams?: { readonly localstack: string; readonly moto: string };
   /** True when this process started it (and stops it on close). */
   readonly owned: boolean;
   close(): Promise<void>;
@@ -61,6 +64,12 @@ function motoPython(): string {
 
 /** Services LocalStack is started with: what the local platform and the end-to-end tests use. */
 export const LOCALSTACK_SERVICES = ['s3', 'sqs', 'sns', 'secretsmanager'] as const;
+
+/**
+ * Services the platform uses that LocalStack Community does not emulate (it answers 501): under LocalStack
+ * their calls go to a moto server alongside, chosen by the service name the request is signed for.
+ */
+export const MOTO_SERVED_SERVICES = ['glue', 'athena'] as const;
 
 /** LocalStack answers `/_localstack/health` with its services; moto answers that path as an S3 key. */
 export async function isLocalStack(endpoint: string): Promise<boolean> {
@@ -131,26 +140,68 @@ function localStackPython(): string {
   return join(ROOT, '.venv-localstack', 'bin', 'python');
 }
 
+/** The service a SigV4 request is signed for (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
+function signingService(req: IncomingMessage): string | undefined {
+  return /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\/aws4_request/.exec(req.headers.authorization ?? '')?.[1];
+}
+
 /**
- * Starts LocalStack in host mode (no Docker) on a free loopback port, offline, with its state in a fresh
- * temporary folder (removed on close), and waits until every service of LOCALSTACK_SERVICES runs.
+ * An HTTP router on 127.0.0.1:`port`: calls signed for MOTO_SERVED_SERVICES go to `moto`, everything else
+ * (and LocalStack's own `/_localstack/…` endpoints) to `localstack`. Bodies are streamed both ways.
+ */
+function startRouter(port: number, localstack: string, moto: string): Promise<() => Promise<void>> {
+  const server = createHttpServer((req, res) => {
+    const service = signingService(req);
+    const target = new URL(service && (MOTO_SERVED_SERVICES as readonly string[]).includes(service) ? moto : localstack);
+    // The body is streamed right away: no 100-continue handshake upstream.
+    const headers = { ...req.headers };
+    delete headers.expect;
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (e) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`emulator router: ${target.origin} failed: ${e.message}`);
+    });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () =>
+      resolve(
+        () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      ),
+    );
+  });
+}
+
+/**
+ * Starts LocalStack in host mode (no Docker) offline, with its state in a fresh temporary folder (removed on
+ * close), waits until every service of LOCALSTACK_SERVICES runs, and puts a router in front of it that
+ * sends Glue and Athena calls to a moto server started alongside (LocalStack Community has neither).
  */
 async function startLocalStack(): Promise<Emulator> {
   const python = localStackPython();
-  const port = await freePort();
+  const [port, routerPort] = [await freePort(), await freePort()];
   const state = mkdtempSync(join(tmpdir(), 'localstack-'));
   const url = `http://127.0.0.1:${port}`;
+  const endpoint = `http://127.0.0.1:${routerPort}`;
   const child = spawn(python, ['-m', 'localstack.runtime.main'], {
     cwd: state,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      // Loopback only, and the URLs LocalStack hands out (queue URLs) point there.
+      // Loopback only; the URLs LocalStack hands out (queue URLs) point at the router.
       GATEWAY_LISTEN: `127.0.0.1:${port}`,
-      LOCALSTACK_HOST: `127.0.0.1:${port}`,
+      LOCALSTACK_HOST: `127.0.0.1:${routerPort}`,
       SERVICES: LOCALSTACK_SERVICES.join(','),
       EAGER_SERVICE_LOADING: '1',
-      // Queue URLs http://127.0.0.1:<port>/<account>/<queue> as moto's; the default puts them under
+      // Queue URLs http://<host>/<account>/<queue> as moto's; the default puts them under
       // localhost.localstack.cloud, which needs public DNS.
       SQS_ENDPOINT_STRATEGY: 'off',
       // No DNS server on port 53, no certificate download, no analytics: nothing leaves the machine.
@@ -165,14 +216,25 @@ async function startLocalStack(): Promise<Emulator> {
   const keep = (d: Buffer) => (output = (output + d.toString()).slice(-6000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const close = stopper(child, 10_000, () => rmSync(state, { recursive: true, force: true }));
+  const stopLocalStack = stopper(child, 10_000, () => rmSync(state, { recursive: true, force: true }));
+  let moto: Emulator | undefined;
+  let stopRouter: (() => Promise<void>) | undefined;
+  const close = async () => {
+    await stopRouter?.();
+    await Promise.all([stopLocalStack(), moto?.close()]);
+  };
   try {
-    await waitForLocalStack(url, 120_000, child);
+    [moto] = await Promise.all([
+      startMoto(),
+      waitForLocalStack(url, 120_000, child).catch((e: Error) => Promise.reject(new Error(`${e.message}\nLocalStack's output:\n${output}`))),
+    ]);
+    stopRouter = await startRouter(routerPort, url, moto.endpoint);
   } catch (e) {
     await close();
-    throw new Error(`${(e as Error).message}\nLocalStack's output:\n${output}`);
+    throw e;
   }
-  return { endpoint: url, kind: 'localstack', owned: true, close };
+  process.stderr.write(`emulator: LocalStack on ${endpoint}; LocalStack Community has no ${MOTO_SERVED_SERVICES.join(' or ')}: those calls go to moto\n`);
+  return { endpoint, kind: 'localstack', owned: true, upstreams: { localstack: url, moto: moto.endpoint }, close };
 }
 
 async function waitForLocalStack(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {

@@ -5,13 +5,11 @@ import { loadGoldContracts } from '../../lambdas/shared/contracts';
 import { publishedTableInput } from '../../lambdas/shared/gold';
 import type { LocalAthena } from '../../local/athena-server';
 import { startPlatformAthena } from '../../local/athena';
-import type { Emulator } from '../../local/emulator';
-import { emulatorFor, startE2E, type E2E } from './harness';
+import { startE2E, type E2E } from './harness';
 
 let e2e: E2E;
 let athena: LocalAthena;
 let glue: GlueClient;
-let glueEmulator: Emulator;
 let client: AthenaClient;
 const databases = { silver: 'medallion_dev_silver', gold: 'medallion_dev_gold', ops: 'medallion_dev_ops' };
 const lines = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -21,8 +19,7 @@ beforeAll(async () => {
   e2e = await startE2E();
   athena = await startPlatformAthena(e2e.platform);
   const aws = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  glueEmulator = await emulatorFor('Glue', e2e.platform.emulator);
-  glue = new GlueClient({ ...aws, endpoint: glueEmulator.endpoint });
+  glue = new GlueClient({ ...aws, endpoint: e2e.platform.emulator.endpoint });
   client = new AthenaClient({ ...aws, endpoint: athena.endpoint });
   await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: databases.gold } }));
   // As the gold stack does: one published table per Gold contract.
@@ -38,12 +35,11 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.destroy();
   glue?.destroy();
-  await glueEmulator?.close();
   await athena?.close();
   await e2e?.close();
 });
 
-describe('materialized Gold build with atomic publish (local Athena, S3 of the emulator, Glue of moto)', () => {
+describe('materialized Gold build with atomic publish (local Athena + Glue and S3 of the emulator)', () => {
   it('unloads to a fresh build prefix and switches the as_of partition to it; a re-run publishes an identical copy', async () => {
     const deps = { athena: client, glue, settings: { goldBucket: e2e.platform.buckets.gold, databases, workGroup: 'medallion-dev-analytics', pollMs: 10 } };
     const first = await buildGoldDataset({ dataset: 'value_prop_features', asOf: '2020-11-28' }, deps);
@@ -71,7 +67,6 @@ describe('materialized Gold build with atomic publish (local Athena, S3 of the e
   it('the Lambda handler builds the requested datasets with the settings of its environment', async () => {
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_ATHENA: athena.endpoint,
-      AWS_ENDPOINT_URL_GLUE: glueEmulator.endpoint,
       GOLD_BUCKET: e2e.platform.buckets.gold,
       SILVER_DATABASE: databases.silver,
       GOLD_DATABASE: databases.gold,

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { RunManifest } from '../../lambdas/shared/manifest';
-import { startEmulator, type Emulator } from '../../local/emulator';
 import { processUntilDone } from '../../local/ingest';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { loadTransformHandler } from '../../local/run';
@@ -25,17 +24,7 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-/**
- * An emulator for a service that LocalStack Community does not emulate (Glue, Athena): the test's own
- * emulator under moto, a moto server of its own under LocalStack (the reason is printed). Close it after use.
- */
-export async function emulatorFor(service: string, emulator: Emulator): Promise<Emulator> {
-  if (emulator.kind !== 'localstack') return { ...emulator, owned: false, close: async () => undefined };
-  process.stderr.write(`e2e: ${service} is not in LocalStack Community: served by a moto server of its own for this test file\n`);
-  return startEmulator(undefined, 'moto');
-}
-
-/** The end-to-end harness: the AWS emulator (moto by default, LocalStack with LOCAL_EMULATOR=localstack, or E2E_ENDPOINT), the real handler, real S3 events. */
+/** The end-to-end harness: the AWS emulator (moto by default, or E2E_ENDPOINT), the real handler, real S3 events. */
 export async function startE2E(): Promise<E2E> {
   const platform = await startLocalPlatform({ endpoint: process.env.E2E_ENDPOINT });
   const handler = await loadTransformHandler(platform);
