@@ -336,6 +336,10 @@ class Graph {
       this.nodes.set(id, { id, stack: stackName, kind: 'tables', label: `${database} tables`, caption: `Glue tables ×${keys.length}` });
       for (const k of keys) this.nodeOfKey.set(k, id);
     }
+    // A name two resources share (a schedule named like its state machine) says nothing about either.
+    const counts = new Map<string, number>();
+    for (const n of this.names) counts.set(n.name, (counts.get(n.name) ?? 0) + 1);
+    this.names.splice(0, this.names.length, ...this.names.filter((n) => counts.get(n.name) === 1));
     this.names.sort((a, b) => b.name.length - a.name.length || cmp(a.name, b.name));
   }
 
@@ -613,11 +617,15 @@ class Graph {
     for (const n of entries) this.addEdge(n.id, id, 'data', n.kind === 'api' ? 'HTTP' : 'SQL');
   }
 
-  /** A name handed over in configuration says less than a grant or an event between the same two nodes. */
+  /**
+   * A name handed over in configuration, or a reference in a definition, says less than a grant or an event
+   * between the same two nodes.
+   */
   private dropRedundantConfigEdges(): void {
+    const weak = (e: { kind: EdgeKind; labels: Set<string> }) => e.kind === 'config' || (e.kind === 'control' && !e.labels.has('provider'));
     for (const [key, e] of [...this.edges.entries()]) {
-      if (e.kind !== 'config') continue;
-      const other = [...this.edges.values()].some((o) => o !== e && o.kind !== 'config' && ((o.from === e.from && o.to === e.to) || (o.from === e.to && o.to === e.from)));
+      if (!weak(e)) continue;
+      const other = [...this.edges.values()].some((o) => o !== e && !weak(o) && ((o.from === e.from && o.to === e.to) || (o.from === e.to && o.to === e.from)));
       if (other) this.edges.delete(key);
     }
   }

@@ -115,7 +115,7 @@ describe('architecture graph rules (templates of stacks the app may add)', () =>
   const path = (p: string) => ({ 'aws:cdk:path': p });
   const res = (Type: string, p: string, Properties: Record<string, unknown> = {}): CfnResource => ({ Type, Properties, Metadata: path(p) });
 
-  it('follows API integrations, schedules through their role, imports, permissions and SNS subscriptions', () => {
+  it('follows API integrations, schedules through their role, imports, permissions and SNS subscriptions; a grant outweighs a definition reference; a shared name relates nothing', () => {
     const arch = buildArchitecture([
       {
         stackName: 'app-orch',
@@ -123,11 +123,17 @@ describe('architecture graph rules (templates of stacks the app may add)', () =>
         template: {
           Resources: {
             Flow: res('AWS::StepFunctions::StateMachine', 'app-orch/Flow/Resource', {
+              StateMachineName: 'app-orch-nightly',
               RoleArn: { 'Fn::GetAtt': ['FlowRole', 'Arn'] },
               DefinitionString: { 'Fn::Join': ['', ['{"Resource":"', { 'Fn::ImportValue': 'app-api:HandlerArn' }, '"}']] },
             }),
             FlowRole: res('AWS::IAM::Role', 'app-orch/Flow/Role/Resource'),
-            Nightly: res('AWS::Scheduler::Schedule', 'app-orch/Nightly', { Target: { Arn: { Ref: 'Flow' }, RoleArn: { 'Fn::GetAtt': ['NightlyRole', 'Arn'] } } }),
+            FlowPolicy: res('AWS::IAM::Policy', 'app-orch/Flow/Role/DefaultPolicy/Resource', {
+              Roles: [{ Ref: 'FlowRole' }],
+              PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::ImportValue': 'app-api:HandlerArn' } }] },
+            }),
+            // Named like the state machine: the shared name relates neither to the other.
+            Nightly: res('AWS::Scheduler::Schedule', 'app-orch/Nightly', { Name: 'app-orch-nightly', Target: { Arn: { Ref: 'Flow' }, RoleArn: { 'Fn::GetAtt': ['NightlyRole', 'Arn'] } } }),
             NightlyRole: res('AWS::IAM::Role', 'app-orch/NightlyRole/Resource'),
             NightlyPolicy: res('AWS::IAM::Policy', 'app-orch/NightlyRole/DefaultPolicy/Resource', {
               Roles: [{ Ref: 'NightlyRole' }],
@@ -173,7 +179,7 @@ describe('architecture graph rules (templates of stacks the app may add)', () =>
       'app-api/Api -> app-api/Handler trigger integration,invokes',
       'app-api/Api -> external:consumers data HTTP',
       'app-orch/Failures -> app-orch/FailuresQueue monitoring sqs',
-      'app-orch/Flow -> app-api/Handler control calls',
+      'app-orch/Flow -> app-api/Handler data invoke',
       'app-orch/Nightly -> app-orch/Flow trigger start,triggers',
     ]);
   });
