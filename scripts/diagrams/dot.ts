@@ -42,13 +42,13 @@ const LEGEND: readonly [EdgeKind, string][] = [
   ['trigger', 'event / trigger'],
   ['control', 'calls, provides, configures'],
   ['catalog', 'catalog (tables over data)'],
-  ['config', 'name in configuration'],
+  ['config', 'name in configuration (per-stack diagrams)'],
   ['monitoring', 'metrics, alarms, notifications'],
   ['encryption', 'KMS key, logs (per-stack diagrams)'],
 ];
 
 /** Kinds left out of the overview to keep it readable; the per-stack diagrams show them. */
-const OVERVIEW_HIDDEN_EDGES = new Set<EdgeKind>(['encryption', 'logging']);
+const OVERVIEW_HIDDEN_EDGES = new Set<EdgeKind>(['encryption', 'logging', 'config']);
 const OVERVIEW_HIDDEN_NODES = new Set<NodeKind>(['key']);
 
 function q(text: string): string {
@@ -103,7 +103,7 @@ function clusters(arch: Architecture, nodes: readonly DiagramNode[], focus: stri
 }
 
 /**
- * The overview: every stack, every relation but encryption and logging. The functions behind a custom
+ * The overview: every stack, every relation but encryption, logging and names in configuration. The functions behind a custom
  * resource are drawn as part of it (their grants become its edges), so that a provider's plumbing does not
  * crowd out the data flow.
  */
