@@ -1,13 +1,22 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 
+/** The AWS emulators the local platform and the end-to-end tests run against. */
+export type EmulatorKind = 'moto' | 'localstack';
+
 export interface Emulator {
   /** Base URL of the AWS-compatible endpoint, e.g. http://127.0.0.1:5123 */
   readonly endpoint: string;
+  /** Which emulator answers there (for an endpoint given from outside: LocalStack if it answers its health check). */
+  readonly kind: EmulatorKind;
+  /** For a LocalStack started here: LocalStack's own URL and the moto server that serves MOTO_SERVED_SERVICES. */
+  readonly upstreams?: { readonly localstack: string; readonly moto: string };
   /** True when this process started it (and stops it on close). */
   readonly owned: boolean;
   close(): Promise<void>;
@@ -53,15 +62,60 @@ function motoPython(): string {
   return python;
 }
 
+/** Services LocalStack is started with: what the local platform and the end-to-end tests use. */
+export const LOCALSTACK_SERVICES = ['s3', 'sqs', 'sns', 'secretsmanager'] as const;
+
 /**
- * Uses the emulator at `endpoint` (LocalStack, moto) when given, else starts moto server on a free
- * loopback port from the project virtualenv.
+ * Services the platform uses that LocalStack Community does not emulate (it answers 501): under LocalStack
+ * their calls go to a moto server alongside, chosen by the service name the request is signed for.
  */
-export async function startEmulator(endpoint?: string): Promise<Emulator> {
+export const MOTO_SERVED_SERVICES = ['glue', 'athena'] as const;
+
+/** LocalStack answers `/_localstack/health` with its services; moto answers that path as an S3 key. */
+export async function isLocalStack(endpoint: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${endpoint.replace(/\/$/, '')}/_localstack/health`);
+    return res.ok && typeof ((await res.json()) as { services?: unknown }).services === 'object';
+  } catch {
+    return false;
+  }
+}
+
+/** The emulator kind to start when none is running: `LOCAL_EMULATOR=localstack`, else moto. */
+export function defaultEmulatorKind(): EmulatorKind {
+  const kind = process.env.LOCAL_EMULATOR ?? 'moto';
+  if (kind !== 'moto' && kind !== 'localstack') throw new Error(`LOCAL_EMULATOR='${kind}' is not an emulator this project starts; use moto (the default) or localstack`);
+  return kind;
+}
+
+/**
+ * Uses the emulator at `endpoint` (LocalStack, moto) when given, else starts one on a free loopback port:
+ * moto server from the project virtualenv, or LocalStack in host mode from .venv-localstack.
+ */
+export async function startEmulator(endpoint?: string, kind: EmulatorKind = defaultEmulatorKind()): Promise<Emulator> {
   if (endpoint) {
     await waitForHttp(endpoint, 10_000);
-    return { endpoint: endpoint.replace(/\/$/, ''), owned: false, close: async () => undefined };
+    const url = endpoint.replace(/\/$/, '');
+    return { endpoint: url, kind: (await isLocalStack(url)) ? 'localstack' : 'moto', owned: false, close: async () => undefined };
   }
+  return kind === 'localstack' ? startLocalStack() : startMoto();
+}
+
+function stopper(child: ChildProcess, graceMs: number, after: () => void = () => undefined): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        after();
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', done);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
+    });
+}
+
+async function startMoto(): Promise<Emulator> {
   const port = await freePort();
   const child = spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -76,15 +130,126 @@ export async function startEmulator(endpoint?: string): Promise<Emulator> {
     child.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n${stderr}`);
   }
-  return {
-    endpoint: url,
-    owned: true,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
+  return { endpoint: url, kind: 'moto', owned: true, close: stopper(child, 3000) };
+}
+
+/** The Python of .venv-localstack with the pinned LocalStack (installed by scripts/localstack.sh on first use). */
+function localStackPython(): string {
+  const setup = spawnSync('bash', [join(ROOT, 'scripts', 'localstack.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (setup.status !== 0) throw new Error('could not install LocalStack into .venv-localstack (scripts/localstack.sh failed; see its output above); is python3 with venv available?');
+  return join(ROOT, '.venv-localstack', 'bin', 'python');
+}
+
+/** The service a SigV4 request is signed for (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
+function signingService(req: IncomingMessage): string | undefined {
+  return /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\/aws4_request/.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/**
+ * An HTTP router on 127.0.0.1:`port`: calls signed for MOTO_SERVED_SERVICES go to `moto`, everything else
+ * (and LocalStack's own `/_localstack/…` endpoints) to `localstack`. Bodies are streamed both ways.
+ */
+function startRouter(port: number, localstack: string, moto: string): Promise<() => Promise<void>> {
+  const server = createHttpServer((req, res) => {
+    const service = signingService(req);
+    const target = new URL(service && (MOTO_SERVED_SERVICES as readonly string[]).includes(service) ? moto : localstack);
+    // The body is streamed right away: no 100-continue handshake upstream.
+    const headers = { ...req.headers };
+    delete headers.expect;
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (e) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`emulator router: ${target.origin} failed: ${e.message}`);
+    });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () =>
+      resolve(
+        () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      ),
+    );
+  });
+}
+
+/**
+ * Starts LocalStack in host mode (no Docker) offline, with its state in a fresh temporary folder (removed on
+ * close), waits until every service of LOCALSTACK_SERVICES runs, and puts a router in front of it that
+ * sends Glue and Athena calls to a moto server started alongside (LocalStack Community has neither).
+ */
+async function startLocalStack(): Promise<Emulator> {
+  const python = localStackPython();
+  const [port, routerPort] = [await freePort(), await freePort()];
+  const state = mkdtempSync(join(tmpdir(), 'localstack-'));
+  const url = `http://127.0.0.1:${port}`;
+  const endpoint = `http://127.0.0.1:${routerPort}`;
+  const child = spawn(python, ['-m', 'localstack.runtime.main'], {
+    cwd: state,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      // Loopback only; the URLs LocalStack hands out (queue URLs) point at the router.
+      GATEWAY_LISTEN: `127.0.0.1:${port}`,
+      LOCALSTACK_HOST: `127.0.0.1:${routerPort}`,
+      SERVICES: LOCALSTACK_SERVICES.join(','),
+      EAGER_SERVICE_LOADING: '1',
+      // Queue URLs http://<host>/<account>/<queue> as moto's; the default puts them under
+      // localhost.localstack.cloud, which needs public DNS.
+      SQS_ENDPOINT_STRATEGY: 'off',
+      // No DNS server on port 53, no certificate download, no analytics: nothing leaves the machine.
+      DNS_ADDRESS: '0',
+      SKIP_SSL_CERT_DOWNLOAD: '1',
+      DISABLE_EVENTS: '1',
+      PERSISTENCE: '0',
+      FILESYSTEM_ROOT: join(state, 'filesystem'),
+    },
+  });
+  let output = '';
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-6000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const stopLocalStack = stopper(child, 10_000, () => rmSync(state, { recursive: true, force: true }));
+  let moto: Emulator | undefined;
+  let stopRouter: (() => Promise<void>) | undefined;
+  const close = async () => {
+    await stopRouter?.();
+    await Promise.all([stopLocalStack(), moto?.close()]);
   };
+  try {
+    [moto] = await Promise.all([
+      startMoto(),
+      waitForLocalStack(url, 120_000, child).catch((e: Error) => Promise.reject(new Error(`${e.message}\nLocalStack's output:\n${output}`))),
+    ]);
+    stopRouter = await startRouter(routerPort, url, moto.endpoint);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  process.stderr.write(`emulator: LocalStack on ${endpoint}; LocalStack Community has no ${MOTO_SERVED_SERVICES.join(' or ')}: those calls go to moto\n`);
+  return { endpoint, kind: 'localstack', owned: true, upstreams: { localstack: url, moto: moto.endpoint }, close };
+}
+
+async function waitForLocalStack(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`LocalStack exited with code ${child.exitCode} before its services were running on ${url}`);
+    try {
+      const health = (await (await fetch(`${url}/_localstack/health`)).json()) as { services?: Record<string, string> };
+      last = LOCALSTACK_SERVICES.map((s) => `${s}: ${health.services?.[s] ?? 'missing'}`).join(', ');
+      if (LOCALSTACK_SERVICES.every((s) => health.services?.[s] === 'running')) return;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`LocalStack's services were not running on ${url} within ${timeoutMs} ms (${last})`);
 }
