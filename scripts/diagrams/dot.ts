@@ -104,19 +104,33 @@ function clusters(arch: Architecture, nodes: readonly DiagramNode[], focus: stri
 
 /**
  * The overview: every stack, every relation but encryption, logging and names in configuration. The functions behind a custom
- * resource are drawn as part of it (their grants become its edges), so that a provider's plumbing does not
- * crowd out the data flow.
+ * resource are drawn as part of it (their grants become its edges), and the alarms of a stack are one
+ * node, so that neither a provider's plumbing nor a row of alarms crowds out the data flow.
  */
 export function overviewDot(arch: Architecture, title: string): string {
   const providerOf = new Map<string, string>();
   for (const e of arch.edges) if (e.kind === 'control' && e.labels.includes('provider')) providerOf.set(e.to, e.from);
-  const at = (id: string) => providerOf.get(id) ?? id;
-  const nodes = arch.nodes
-    .filter((n) => !OVERVIEW_HIDDEN_NODES.has(n.kind) && !providerOf.has(n.id))
-    .map((n) => {
-      const providers = [...providerOf.entries()].filter(([, owner]) => owner === n.id).map(([fn]) => arch.nodes.find((x) => x.id === fn)?.label ?? fn);
-      return providers.length > 0 ? { ...n, caption: `${n.caption}\nprovider: ${providers.join(', ')}` } : n;
-    });
+  // The alarms of a stack are one node: each watches one thing, and together they would fill the page.
+  const alarmsOf = new Map<string, DiagramNode[]>();
+  for (const n of arch.nodes.filter((x) => x.kind === 'alarm' && x.stack !== undefined)) alarmsOf.set(n.stack!, [...(alarmsOf.get(n.stack!) ?? []), n]);
+  const foldedAlarms = new Map<string, string>();
+  const alarmNodes: DiagramNode[] = [];
+  for (const [stack, alarms] of alarmsOf) {
+    if (alarms.length < 2) continue;
+    const id = `${stack}/alarms`;
+    for (const a of alarms) foldedAlarms.set(a.id, id);
+    alarmNodes.push({ id, stack, kind: 'alarm', label: 'Alarms', caption: `CloudWatch alarm ×${alarms.length}` });
+  }
+  const at = (id: string) => foldedAlarms.get(id) ?? providerOf.get(id) ?? id;
+  const nodes = [
+    ...arch.nodes
+      .filter((n) => !OVERVIEW_HIDDEN_NODES.has(n.kind) && !providerOf.has(n.id) && !foldedAlarms.has(n.id))
+      .map((n) => {
+        const providers = [...providerOf.entries()].filter(([, owner]) => owner === n.id).map(([fn]) => arch.nodes.find((x) => x.id === fn)?.label ?? fn);
+        return providers.length > 0 ? { ...n, caption: `${n.caption}\nprovider: ${providers.join(', ')}` } : n;
+      }),
+    ...alarmNodes,
+  ];
   const ids = new Set(nodes.map((n) => n.id));
   const merged = new Map<string, { from: string; to: string; kind: EdgeKind; labels: Set<string>; both: boolean }>();
   for (const e of arch.edges) {
