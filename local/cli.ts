@@ -2,10 +2,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { generate } from './generate';
 import { startLocalPlatform } from './platform';
-import { runBatch, type RunReport } from './run';
+import { runBatch, type RunPhase, type RunReport } from './run';
 import { routeList, startApiServer } from './serve';
 import type { LocalPlatform } from './platform';
 
@@ -63,20 +64,41 @@ async function serve(platform: LocalPlatform, portNumber: number): Promise<void>
   await api.close();
 }
 
+const PHASE_LABELS: Record<RunPhase, string> = { upload: 'upload to bronze', transform: 'bronze → silver', 'gold-build': 'gold-build' };
+
+/**
+ * Runs `work` with one progress bar per phase on stderr (files for upload and transform; states ended,
+ * with the last one's name, for the gold-build state machine). Without a terminal, no bars are drawn.
+ */
+async function withProgress<T>(work: (onProgress: (phase: RunPhase, done: number, total: number | undefined, detail?: string) => void) => Promise<T>): Promise<T> {
+  const bars = new MultiBar(
+    { format: ' {phase} |{bar}| {value}/{total} {unit} {detail}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, noTTYOutput: false },
+    Presets.shades_classic,
+  );
+  const open = new Map<RunPhase, SingleBar>();
+  try {
+    return await work((phase, done, total, detail = '') => {
+      const unit = phase === 'gold-build' ? 'states' : 'files';
+      let bar = open.get(phase);
+      if (!bar) {
+        // The state machine's number of states depends on the data (one per check and date): count up.
+        bar = bars.create(total ?? 0, 0, { phase: PHASE_LABELS[phase].padEnd(16), unit, detail });
+        open.set(phase, bar);
+      }
+      if (total === undefined) bar.setTotal(Math.max(done, 1));
+      else bar.setTotal(total);
+      bar.update(done, { detail });
+    });
+  } finally {
+    bars.stop();
+  }
+}
+
 async function runCommand(inputDir: string, opts: { out: string; endpoint?: string; asOf?: string; thenServe?: number }): Promise<void> {
   const platform = await startLocalPlatform({ endpoint: opts.endpoint });
   try {
     const outDir = resolve(opts.out);
-    let last = -1;
-    const report = await runBatch(platform, resolve(inputDir), {
-      outDir,
-      asOf: opts.asOf,
-      onProgress: (done, total) => {
-        if (done !== last) process.stderr.write(`\rtransform: ${done}/${total} files`);
-        last = done;
-      },
-    });
-    process.stderr.write('\n');
+    const report = await withProgress((onProgress) => runBatch(platform, resolve(inputDir), { outDir, asOf: opts.asOf, onProgress }));
     console.log(summary(report, outDir));
     if (opts.thenServe !== undefined) await serve(platform, opts.thenServe);
   } finally {

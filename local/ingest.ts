@@ -14,11 +14,13 @@ function walk(dir: string): string[] {
 }
 
 /** Uploads every file under `inputDir` to bronze at its relative path (`<dataset>/<file>`). */
-export async function uploadDirectory(platform: LocalPlatform, inputDir: string): Promise<ObjectRef[]> {
+export async function uploadDirectory(platform: LocalPlatform, inputDir: string, onProgress?: (done: number, total: number) => void): Promise<ObjectRef[]> {
   const refs: ObjectRef[] = [];
-  for (const file of walk(inputDir)) {
+  const files = walk(inputDir);
+  for (const file of files) {
     const key = relative(inputDir, file).split(sep).join('/');
     refs.push(await uploadFile(platform, file, key));
+    onProgress?.(refs.length, files.length);
   }
   return refs;
 }

@@ -9,7 +9,7 @@ import { glueDatabaseName, resourceName } from '../lib/naming';
 import type { LocalAthena } from './athena-server';
 import { startPlatformAthena } from './athena';
 import { LOCAL_REGION, type LocalPlatform } from './platform';
-import { executeLocally, synthesizedStateMachines, type ExecutionRecord, type LocalTask, type SynthesizedStateMachine } from './state-machine';
+import { executeLocally, synthesizedStateMachines, type ExecutionRecord, type LocalTask, type StateOutcome, type SynthesizedStateMachine } from './state-machine';
 
 type Json = Parameters<LocalTask>[0];
 
@@ -103,6 +103,8 @@ export interface GoldBuildRunOptions {
   /** Wait between retries instead of the deployed intervals (the backoff itself is tested in the definition). @default 10 ms */
   readonly retryIntervalMs?: number;
   readonly execution?: string;
+  /** Called as each state ends (progress display). */
+  readonly onState?: (outcome: StateOutcome) => void;
 }
 
 export interface GoldBuildRun {
@@ -162,7 +164,7 @@ export async function runGoldBuild(o: LocalOrchestration, input: Json, options: 
         throw new Error(`state ${state}: no local implementation of ${resource}`);
     }
   };
-  const execution = await executeLocally('gold-build', definition, input, taskFor, { retryIntervalMs: options.retryIntervalMs ?? 10, execution: options.execution });
+  const execution = await executeLocally('gold-build', definition, input, taskFor, { retryIntervalMs: options.retryIntervalMs ?? 10, execution: options.execution, onState: options.onState });
   if (!options.athena) athena.destroy();
   return { execution, ...(gate ? { gate } : {}) };
 }

@@ -74,8 +74,11 @@ export interface RunOptions {
   /** As-of date of the Gold build (YYYY-MM-DD); default: the latest print day. */
   readonly asOf?: string;
   readonly timeoutMs?: number;
-  readonly onProgress?: (done: number, total: number) => void;
+  /** Progress of each phase: `upload` and `transform` count files, `gold-build` counts states ended (total unknown). */
+  readonly onProgress?: (phase: RunPhase, done: number, total: number | undefined, detail?: string) => void;
 }
+
+export type RunPhase = 'upload' | 'transform' | 'gold-build';
 
 /**
  * `npm run local -- run`: uploads every file of `inputDir` to bronze, lets the transform process every
@@ -85,13 +88,17 @@ export interface RunOptions {
  */
 export async function runBatch(platform: LocalPlatform, inputDir: string, options: RunOptions): Promise<RunReport> {
   const handler = await loadTransformHandler(platform);
-  const refs = await uploadDirectory(platform, inputDir);
-  const manifests = await processUntilDone(platform, handler, refs, { timeoutMs: options.timeoutMs, onProgress: options.onProgress });
+  const progress = options.onProgress ?? (() => undefined);
+  const refs = await uploadDirectory(platform, inputDir, (done, total) => progress('upload', done, total));
+  const manifests = await processUntilDone(platform, handler, refs, { timeoutMs: options.timeoutMs, onProgress: (done, total) => progress('transform', done, total) });
   mkdirSync(options.outDir, { recursive: true });
   await mirror(platform, platform.buckets.silver, '', join(options.outDir, 'silver'), (key) => key.startsWith(OPERATIONS_PREFIX), true);
   await mirror(platform, platform.buckets.quarantine, '', join(options.outDir, 'quarantine'), () => false, true);
   const orchestration = await startLocalOrchestration(platform);
-  const run = await runGoldBuild(orchestration, options.asOf ? { asOf: options.asOf } : {}).finally(() => orchestration.close());
+  let statesEnded = 0;
+  const run = await runGoldBuild(orchestration, options.asOf ? { asOf: options.asOf } : {}, {
+    onState: (s) => progress('gold-build', ++statesEnded, undefined, `${s.name}${s.status === 'SUCCEEDED' ? '' : ` ${s.status}`}`),
+  }).finally(() => orchestration.close());
   const { execution } = run;
   const manifestsDir = mkdtempSync(join(tmpdir(), 'medallion-manifests-'));
   await mirror(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, manifestsDir, () => false, true);

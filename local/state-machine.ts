@@ -120,7 +120,7 @@ export async function executeLocally(
   definition: StateMachineDefinition,
   input: Json,
   taskFor: (state: string, resource: string) => LocalTask,
-  options: { readonly execution?: string; readonly retryIntervalMs?: number } = {},
+  options: { readonly execution?: string; readonly retryIntervalMs?: number; readonly onState?: (outcome: StateOutcome) => void } = {},
 ): Promise<ExecutionRecord> {
   const tasks = taskStates(definition);
   const handlers = Object.fromEntries(tasks.map((t) => [t.name, taskFor(t.name, t.resource)]));
@@ -143,9 +143,11 @@ export async function executeLocally(
         case 'StateExited':
           if (caught.delete(`${event.state.name}#${index}`)) break;
           states.push({ name: event.state.name, status: 'SUCCEEDED', ...(index !== undefined ? { index } : {}) });
+          options.onState?.(states[states.length - 1]);
           break;
         case 'StateFailed':
           states.push({ name: event.state.name, status: 'FAILED', ...(index !== undefined ? { index } : {}), error: `${event.Error}: ${String(event.Cause)}`.slice(0, 500) });
+          options.onState?.(states[states.length - 1]);
           break;
         case 'StateRetried':
         case 'StateCaught': {
