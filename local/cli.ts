@@ -31,7 +31,9 @@ function summary(report: RunReport, outDir: string): string {
     ...report.files.filter((f) => f.status !== 'ingested').map((f) => `  ${f.status}: ${f.key}${f.error ? ` — ${f.error}` : f.duplicate_of ? ` — same bytes as ${f.duplicate_of}` : ''}`),
     ...report.orchestration.map((o) => `${o.name}: ${o.status}, ${o.states.length} states`),
     `quality: ${report.quality.length} checks, ${report.quality.filter((q) => q.status === 'warn').length} warning(s), ${report.quality.filter((q) => q.status === 'fail').length} failed`,
-    ...report.quality.filter((q) => q.status !== 'pass').map((q) => `  ${q.status}: ${q.dataset} ${q.check} = ${q.value === null ? 'no value' : Number(q.value.toFixed(2))}`),
+    ...report.quality
+      .filter((q) => q.status !== 'pass')
+      .map((q) => `  ${q.status}: ${q.check.startsWith(q.dataset) ? q.check : `${q.dataset} ${q.check}`} = ${q.value === null ? 'no value' : Number(q.value.toFixed(2))}`),
     ...report.gold.map((g) => `gold ${g.dataset}: ${g.rows} rows`),
     `outputs: ${join(outDir, 'silver')}, ${join(outDir, 'quarantine')}, ${join(outDir, 'gold')}, ${join(outDir, 'report.json')}`,
   ].join('\n');
