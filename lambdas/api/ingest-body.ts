@@ -1,4 +1,5 @@
 import type { DatasetContract, SourceFormat } from '../shared/contracts';
+import { checkCsvHeader } from '../shared/csv-header';
 import { badRequest, Problem } from './problem';
 
 /**
@@ -26,29 +27,6 @@ export function tooLarge(bytes: number, dataset: string): Problem {
 }
 
 const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Fields of one CSV line, honouring the contract's quote and escape characters. */
-export function csvFields(line: string, delimiter: string, quote: string, escape: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === escape && line[i + 1] === quote) {
-        field += quote;
-        i++;
-      } else if (ch === quote) quoted = false;
-      else field += ch;
-    } else if (ch === quote) quoted = true;
-    else if (ch === delimiter) {
-      fields.push(field);
-      field = '';
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
-}
 
 /**
  * The number of records of a valid body.
@@ -91,12 +69,14 @@ export function checkBody(contract: DatasetContract, contentType: string, body: 
     if (value.length === 0) throw badRequest('empty-body', `the array is empty; send at least one ${contract.name} record`);
     return value.length;
   }
-  const { delimiter, quote, escape } = contract.csv!;
+  const { delimiter } = contract.csv!;
   const lines = text.split(/\r?\n/);
-  const header = csvFields(lines[0], delimiter, quote, escape);
-  const expectedHeader = contract.properties.map((p) => p.sourcePath[0]);
-  if (header.join('\u0000') !== expectedHeader.join('\u0000')) {
-    throw badRequest('invalid-csv-header', `the CSV header is ${JSON.stringify(header.join(delimiter))}; ${contract.name} needs exactly ${JSON.stringify(expectedHeader.join(delimiter))} (its contract, ${contract.file})`);
+  const headerCheck = checkCsvHeader(contract, lines[0]);
+  if (!headerCheck.ok) {
+    throw badRequest(
+      'invalid-csv-header',
+      `the CSV header is ${JSON.stringify(headerCheck.header.join(delimiter))}; ${contract.name} needs exactly ${JSON.stringify(headerCheck.expected.join(delimiter))} (its contract, ${contract.file})`,
+    );
   }
   const records = lines.slice(1).filter((l) => l.trim() !== '').length;
   if (records === 0) throw badRequest('empty-body', `the CSV has a header but no records; send at least one ${contract.name} record`);

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetContract } from '../shared/contracts';
+import { checkCsvHeader } from '../shared/csv-header';
 import { UnreadableFileError } from './source-file';
 import { checkSql, cleanSilverSelectSql, NOT_CLEAN_MARKER, readSourceSql, silverSelectSql, sqlString, type JsonReader, type LineageValues, type PiiPads } from './sql';
 
@@ -67,36 +68,6 @@ async function rows(connection: DuckDBConnection, sql: string): Promise<unknown[
   return (await connection.runAndReadAll(sql)).getRows() as unknown[][];
 }
 
-/** Splits one CSV header line, honouring quotes. */
-export function splitCsvHeader(line: string, delimiter: string, quote: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === quote && line[i + 1] === quote) {
-        field += quote;
-        i++;
-      } else if (ch === quote) {
-        quoted = false;
-      } else {
-        field += ch;
-      }
-    } else if (ch === quote && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (ch === delimiter) {
-      fields.push(field.trim());
-      field = '';
-    } else {
-      field += ch;
-    }
-  }
-  fields.push(field.trim());
-  return fields;
-}
-
 async function firstLine(path: string): Promise<string> {
   const file = await open(path, 'r');
   try {
@@ -118,12 +89,9 @@ async function assertReadable(contract: DatasetContract, path: string): Promise<
     throw new UnreadableFileError(contract.format === 'csv' ? 'empty file: no header row' : 'empty file: no rows');
   }
   if (contract.format !== 'csv') return;
-  const csv = contract.csv!;
-  const header = splitCsvHeader(head, csv.delimiter, csv.quote);
-  const expected = contract.properties.map((p) => p.sourcePath[0]);
-  if (header.length !== expected.length || header.some((h, i) => h !== expected[i])) {
-    throw new UnreadableFileError(`CSV header is "${header.join(csv.delimiter)}" but the contract expects "${expected.join(csv.delimiter)}" in this order`);
-  }
+  const { header, expected, ok } = checkCsvHeader(contract, head);
+  const { delimiter } = contract.csv!;
+  if (!ok) throw new UnreadableFileError(`CSV header is "${header.join(delimiter)}" but the contract expects "${expected.join(delimiter)}" in this order`);
 }
 
 function listPartitions(dir: string): { dt: string; files: string[] }[] {

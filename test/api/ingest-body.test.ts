@@ -1,15 +1,10 @@
-import { checkBody, csvFields } from '../../lambdas/api/ingest-body';
+import { checkBody } from '../../lambdas/api/ingest-body';
 import type { Problem } from '../../lambdas/api/problem';
 import { loadContracts } from '../../lambdas/shared/contracts';
 
 const contracts = Object.fromEntries(loadContracts().map((c) => [c.name, c]));
 
 describe('ingest body checks', () => {
-  it('splits CSV fields with the contract quote and escape characters', () => {
-    expect(csvFields('a,"b,c","d""e",', ',', '"', '"')).toEqual(['a', 'b,c', 'd"e', '']);
-    expect(csvFields('"pay_date";total', ';', '"', '\\')).toEqual(['pay_date', 'total']);
-  });
-
   it('counts the records of a valid body: NDJSON lines, CSV rows after a quoted header, with BOM and CRLF', () => {
     expect(checkBody(contracts.prints, 'application/x-ndjson; charset=utf-8', Buffer.from('{"a":1}\n\n{"b":2}\n'))).toBe(2);
     expect(checkBody(contracts.pays, 'text/csv', Buffer.from('\uFEFF"pay_date","total","user_id","value_prop"\r\n2020-11-01,1.00,1,point\r\n'))).toBe(1);
