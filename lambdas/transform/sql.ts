@@ -288,6 +288,13 @@ export interface PiiPads {
 }
 
 /**
+ * A text constant of every row (the lineage of a file). As a one-value ENUM the Parquet writer encodes it
+ * from its dictionary instead of hashing the string of each row, a third of a bare DuckDB write's time
+ * for the three columns; the file holds the same plain UTF-8 strings.
+ */
+const constantText = (value: string): string => `CAST(${sqlString(value)} AS ENUM(${sqlString(value)}))`;
+
+/**
  * SELECT of the silver rows: valid rows, cast to the contract types, PII replaced by its keyed hash,
  * lineage columns, partition column last; within the file the last row of a primary key wins.
  */
@@ -300,8 +307,8 @@ export function silverSelectSql(contract: DatasetContract, lineage: LineageValue
     ? `QUALIFY row_number() OVER (PARTITION BY ${contract.primaryKey.map((k) => typedColumn(contract.properties.find((p) => p.name === k)!)).join(', ')} ORDER BY _line DESC) = 1`
     : '';
   return `SELECT ${columns.join(', ')},
-  ${sqlString(lineage.sourceKey)} AS _source_key, ${sqlString(lineage.sourceVersion)} AS _source_version,
-  ${sqlString(lineage.fileId)} AS _file_id, ${sqlString(lineage.ingestedAt)}::TIMESTAMPTZ::TIMESTAMP AS _ingested_at,
+  ${constantText(lineage.sourceKey)} AS _source_key, ${constantText(lineage.sourceVersion)} AS _source_version,
+  ${constantText(lineage.fileId)} AS _file_id, ${sqlString(lineage.ingestedAt)}::TIMESTAMPTZ::TIMESTAMP AS _ingested_at,
   dt
 FROM ${from}
 ${dedup}`;

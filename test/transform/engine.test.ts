@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { loadContracts, parseContract } from '../../lambdas/shared/contracts';
 import { transformFile } from '../../lambdas/transform/engine';
 import { UnreadableFileError } from '../../lambdas/transform/source-file';
@@ -64,6 +65,21 @@ describe('single pass for clean JSON files', () => {
       ['2020-11-01', 2, ['dt=2020-11-01/part_0.parquet']],
       ['2020-11-02', 1, ['dt=2020-11-02/part_0.parquet']],
     ]);
+  });
+
+  it('writes the lineage columns as plain UTF-8 strings and the ingestion time as a timestamp, as the Glue table declares', async () => {
+    const r = await transform('prints', [print('2020-11-01', 1)]);
+    const c = await (await DuckDBInstance.create(':memory:')).connect();
+    const schema = (await c.runAndReadAll(`SELECT name, type, converted_type FROM parquet_schema('${r.silver[0].files[0]}') WHERE name LIKE '\\_%' ESCAPE '\\'`)).getRowsJson();
+    const values = (await c.runAndReadAll(`SELECT _source_key, _source_version, _file_id, CAST(_ingested_at AS VARCHAR) FROM '${r.silver[0].files[0]}'`)).getRowsJson();
+    c.closeSync();
+    expect(schema).toEqual([
+      ['_source_key', 'BYTE_ARRAY', 'UTF8'],
+      ['_source_version', 'BYTE_ARRAY', 'UTF8'],
+      ['_file_id', 'BYTE_ARRAY', 'UTF8'],
+      ['_ingested_at', 'INT64', 'TIMESTAMP_MICROS'],
+    ]);
+    expect(values).toEqual([['clicks/a.json', 'v1', 'f1', '2024-01-01 00:00:00']]);
   });
 
   it.each<[string, unknown]>([
