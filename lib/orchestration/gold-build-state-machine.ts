@@ -120,13 +120,16 @@ export class GoldBuildStateMachine extends Construct {
 
     // Failure path: alert, record the run, fail. Every task and Map state is caught into it.
     const failed = new sfn.Fail(this, 'GoldBuildFailed', { error: 'GoldBuildFailed', causePath: sfn.JsonPath.stringAt('$.error.Cause') });
-    const recordFailed = new tasks.LambdaInvoke(this, 'RecordFailedRun', {
-      lambdaFunction: this.recordFunction,
-      payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject({ action: 'run', status: 'FAILED', execution: sfn.JsonPath.executionName, startedAt: sfn.JsonPath.executionStartTime, state: sfn.JsonPath.entirePayload }),
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
-    });
+    // The run record of an execution, whatever its outcome: the record function reads the whole state.
+    const recordRunTask = (id: string, status: 'FAILED' | 'BLOCKED' | 'SUCCEEDED', resultPath: string) =>
+      new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: this.recordFunction,
+        payloadResponseOnly: true,
+        payload: sfn.TaskInput.fromObject({ action: 'run', status, execution: sfn.JsonPath.executionName, startedAt: sfn.JsonPath.executionStartTime, state: sfn.JsonPath.entirePayload }),
+        resultPath,
+        taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
+      });
+    const recordFailed = recordRunTask('RecordFailedRun', 'FAILED', sfn.JsonPath.DISCARD);
     recordFailed.addCatch(failed, { resultPath: '$.recordError' });
     const notifyFailure = new tasks.SnsPublish(this, 'NotifyFailure', {
       topic: props.alertTopic,
@@ -203,13 +206,7 @@ export class GoldBuildStateMachine extends Construct {
     });
     alertBlocked.addRetry({ errors: ['SNS.ThrottledException', 'SNS.InternalErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
     alertBlocked.addCatch(failure, catchAll);
-    const recordBlocked = new tasks.LambdaInvoke(this, 'RecordBlockedRun', {
-      lambdaFunction: this.recordFunction,
-      payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject({ action: 'run', status: 'BLOCKED', execution: sfn.JsonPath.executionName, startedAt: sfn.JsonPath.executionStartTime, state: sfn.JsonPath.entirePayload }),
-      resultPath: sfn.JsonPath.DISCARD,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
-    });
+    const recordBlocked = recordRunTask('RecordBlockedRun', 'BLOCKED', sfn.JsonPath.DISCARD);
     recordBlocked.addCatch(blocked, { resultPath: '$.recordError' });
 
     const buildAsOf = new tasks.LambdaInvoke(this, 'BuildAsOf', {
@@ -224,13 +221,7 @@ export class GoldBuildStateMachine extends Construct {
     buildGold.itemProcessor(buildAsOf);
     buildGold.addCatch(failure, catchAll);
 
-    const recordRun = new tasks.LambdaInvoke(this, 'RecordRun', {
-      lambdaFunction: this.recordFunction,
-      payloadResponseOnly: true,
-      payload: sfn.TaskInput.fromObject({ action: 'run', status: 'SUCCEEDED', execution: sfn.JsonPath.executionName, startedAt: sfn.JsonPath.executionStartTime, state: sfn.JsonPath.entirePayload }),
-      resultPath: '$.run',
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
-    });
+    const recordRun = recordRunTask('RecordRun', 'SUCCEEDED', '$.run');
     recordRun.addCatch(failure, catchAll);
 
     const gate = new sfn.Choice(this, 'GatePassed')
