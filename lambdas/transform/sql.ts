@@ -149,6 +149,28 @@ export function typedExpression(p: ContractProperty): string {
   }
 }
 
+/**
+ * The single pass's cheaper conversion of a property, and the condition under which it is exact. Integers
+ * and dates skip the pattern and take DuckDB's cast directly, then require the raw text to be the value's
+ * canonical text (what DuckDB prints for it): canonical text always matches the pattern, and the cast of
+ * it is the value, so a row that meets the condition converts exactly as `typedExpression` converts it.
+ * Text that is valid but not canonical (` 7`, `+7`, `007`) fails the condition, and the file then takes
+ * the full path, which decides. Other types keep `typedExpression`. `canonicalText` is the expression of
+ * the value's text when it is already computed (the partition date).
+ */
+export function fastTypedExpression(p: ContractProperty, canonicalText?: string): { typed: string; canonical?: (typed: string) => string } {
+  const r = rawColumn(p);
+  switch (p.type.logicalType) {
+    case 'integer':
+      return { typed: `TRY_CAST(${r} AS ${p.type.duckdbType})`, canonical: (t) => `CAST(${t} AS VARCHAR) = ${r}` };
+    case 'date':
+      // Years past 9999 and BC dates print longer than YYYY-MM-DD, which the pattern requires.
+      return { typed: `TRY_CAST(${r} AS DATE)`, canonical: (t) => `strlen(${r}) = 10 AND ${canonicalText ?? `CAST(${t} AS VARCHAR)`} = ${r}` };
+    default:
+      return { typed: typedExpression(p) };
+  }
+}
+
 const TYPE_REASONS: Record<string, (p: ContractProperty) => string> = {
   integer: () => 'not an integer',
   number: (p) => (p.type.scale !== undefined ? `not a decimal with at most ${p.type.scale} decimal places` : 'not a number'),
@@ -189,12 +211,14 @@ export function reasonExpression(p: ContractProperty, v: string = typedExpressio
 
 /**
  * TRUE when a row's value of `p` breaks no rule: the boolean twin of `reasonExpression` (NULL reason ⇔
- * TRUE here), cheaper to evaluate because no reason text is built. Used by the single-pass clean copy.
+ * TRUE here), cheaper to evaluate because no reason text is built. `canonical`, when given, is one more
+ * condition a present value must meet (see `fastTypedExpression`).
  */
-export function cleanExpression(p: ContractProperty, v: string = typedExpression(p)): string {
+export function cleanExpression(p: ContractProperty, v: string = typedExpression(p), canonical?: string): string {
   const missing = blankExpression(p);
   const holds: string[] = [];
   if (p.type.logicalType !== 'string') holds.push(`(${v}) IS NOT NULL`);
+  if (canonical !== undefined) holds.push(canonical);
   const rules = p.rules;
   if (rules.acceptedValues) holds.push(`(${v}) IN (${rules.acceptedValues.map(sqlString).join(', ')})`);
   if (rules.minimum !== undefined) holds.push(`(${v}) >= ${literalFor(p, rules.minimum)}`);
@@ -212,18 +236,23 @@ export function cleanExpression(p: ContractProperty, v: string = typedExpression
 }
 
 /** The pieces of the row check shared by the full check and the single-pass clean copy. */
-function checkParts(contract: DatasetContract, projectionStartDate: string) {
-  const typed = contract.properties.map((p) => `${typedExpression(p)} AS ${typedColumn(p)}`);
-  const reasons = contract.properties.map((p) => reasonExpression(p, typedColumn(p)));
-  const event = typedColumn(contract.properties.find((x) => x.name === contract.eventTimeColumn)!);
-  const eventDay = `CAST(${event} AS DATE)`;
+function checkParts(contract: DatasetContract, projectionStartDate: string, fast = false) {
+  const eventProperty = contract.properties.find((x) => x.name === contract.eventTimeColumn)!;
+  const event = typedColumn(eventProperty);
+  const eventDay = eventProperty.type.logicalType === 'date' ? event : `CAST(${event} AS DATE)`;
   const eventDate = `CAST(${eventDay} AS VARCHAR)`;
+  // In the single pass the partition date is computed once, below the row check, which reuses it.
+  const conversions = new Map(
+    contract.properties.map((p) => [p, fast ? fastTypedExpression(p, p === eventProperty ? 'dt' : undefined) : { typed: typedExpression(p) }] as const),
+  );
+  const typed = contract.properties.map((p) => `${conversions.get(p)!.typed} AS ${typedColumn(p)}`);
+  const reasons = contract.properties.map((p) => reasonExpression(p, typedColumn(p)));
   const early = `CASE WHEN ${eventDay} < DATE ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
   return {
     /** TRUE when the row breaks no rule (NULL or FALSE otherwise). */
     clean: [
       '_parse_error IS NULL',
-      ...contract.properties.map((p) => cleanExpression(p, typedColumn(p))),
+      ...contract.properties.map((p) => cleanExpression(p, typedColumn(p), conversions.get(p)!.canonical?.(typedColumn(p)))),
       `(${eventDay} IS NULL OR ${eventDay} >= DATE ${sqlString(projectionStartDate)})`,
     ].join('\n      AND '),
     /** Every reason expression of a row, the parse error first; NULL where a rule holds. */
@@ -260,11 +289,12 @@ export const NOT_CLEAN_MARKER = 'medallion: a row breaks a rule';
 
 /**
  * A single pass from `src` to silver for files expected to be clean: the same conversions and rules as
- * `checkSql` + `silverSelectSql`, but nothing is materialized; the first row that breaks any rule aborts
- * the statement with NOT_CLEAN_MARKER, and the caller then takes the full path.
+ * `checkSql` + `silverSelectSql` (integers and dates through `fastTypedExpression`), but nothing is
+ * materialized; the first row that breaks any rule, or whose integer or date text is not canonical,
+ * aborts the statement with NOT_CLEAN_MARKER, and the caller then takes the full path.
  */
 export function cleanSilverSelectSql(contract: DatasetContract, projectionStartDate: string, lineage: LineageValues, pads?: PiiPads): string {
-  const { clean, dt, typedSource } = checkParts(contract, projectionStartDate);
+  const { clean, dt, typedSource } = checkParts(contract, projectionStartDate, true);
   return silverSelectSql(contract, lineage, pads, `(SELECT *, ${dt} AS dt FROM (${typedSource}))
 WHERE CASE WHEN ${clean} THEN true ELSE error(${sqlString(NOT_CLEAN_MARKER)}) END`);
 }

@@ -93,6 +93,19 @@ describe('single pass for clean JSON files', () => {
     expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2020-11-01', 1], ['2020-11-03', 1]]);
   });
 
+  it('valid integers and dates in a form other than their canonical text take the full path, which ingests them', async () => {
+    const r = await transform('prints', [
+      print('2020-11-01', 1),
+      '{"day": "2020-11-02", "event_data": {"position": "+1", "value_prop": "point"}, "user_id": " 007"}',
+    ]);
+    expect(r.readPath).toBe('full');
+    expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined }).toEqual({ rowsIn: 2, rowsValid: 2, rowsQuarantined: 0 });
+    const c = await (await DuckDBInstance.create(':memory:')).connect();
+    const rows = (await c.runAndReadAll(`SELECT CAST(day AS VARCHAR), user_id, position FROM '${r.silver[1].files[0]}'`)).getRowsJson();
+    c.closeSync();
+    expect(rows).toEqual([['2020-11-02', '7', 1]]);
+  });
+
   it('with a primary key, the last row of a key wins and the superseded ones are counted', async () => {
     const event = (event_id: string, event_type: string, timestamp: string) => ({ event_id, session_id: 's-1', user_id: 'u-1', event_type, timestamp });
     const r = await transform('events', [

@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseContract } from '../../lambdas/shared/contracts';
-import { cleanExpression, reasonExpression, typedExpression } from '../../lambdas/transform/sql';
+import { cleanExpression, fastTypedExpression, reasonExpression, typedExpression } from '../../lambdas/transform/sql';
 import { VALID_CONTRACT } from '../fixtures/contract-text';
 
 /** A contract with one property per type and rule, to check every conversion and rule against DuckDB. */
@@ -106,5 +106,69 @@ describe('type conversion and row rules, evaluated by DuckDB', () => {
   ])('%s = %j → %j, %j', async (name, raw, value, reason) => {
     // The single-pass clean check must agree with the reasons: clean exactly when there is no reason.
     expect(await evaluate(name, raw)).toEqual({ value, reason, clean: reason === null });
+  });
+});
+
+/** The single pass's conversion of one raw value next to the full path's, on DuckDB. */
+async function evaluateFast(name: string, raw: string | null): Promise<{ fastClean: unknown; fastValue: unknown; value: unknown; reason: unknown }> {
+  const c = await (await DuckDBInstance.create(':memory:')).connect();
+  const p = prop(name);
+  const literal = raw === null ? 'NULL' : `'${raw.replace(/'/g, "''")}'`;
+  await c.run(`CREATE TEMP TABLE src AS SELECT NULL::VARCHAR AS _parse_error, ${literal}::VARCHAR AS "r_${p.name}"`);
+  const fast = fastTypedExpression(p);
+  const [row] = (
+    await c.runAndReadAll(`SELECT coalesce(${cleanExpression(p, 't', fast.canonical?.('t'))}, false) AS "fastClean", t::VARCHAR AS "fastValue", (${typedExpression(p)})::VARCHAR AS value, ${reasonExpression(p)} AS reason
+      FROM (SELECT *, ${fast.typed} AS t FROM src)`)
+  ).getRowObjectsJson();
+  c.closeSync();
+  return row as { fastClean: unknown; fastValue: unknown; value: unknown; reason: unknown };
+}
+
+describe('the single pass\'s conversions of integers and dates', () => {
+  // Clean in the single pass ⇒ clean on the full path with the same value. Valid text that is not
+  // canonical is not clean here: such a file takes the full path, which accepts it.
+  it.each<[string, string | null, boolean]>([
+    ['user_id', '98702', true],
+    ['user_id', '-98702', true],
+    ['user_id', '0', true],
+    ['user_id', ' 7 ', false],
+    ['user_id', '+7', false],
+    ['user_id', '007', false],
+    ['user_id', '-0', false],
+    ['user_id', '\t7\n', false],
+    ['user_id', '7.0', false],
+    ['user_id', '1.5', false],
+    ['user_id', '1e3', false],
+    ['user_id', '5e2', false],
+    ['user_id', '1_000', false],
+    ['user_id', '0x10', false],
+    ['user_id', '0b101', false],
+    ['user_id', '\u000b7', false],
+    ['user_id', '99999999999999999999', false],
+    ['user_id', '', false],
+    ['user_id', null, false],
+    ['day', '2020-11-01', true],
+    ['day', '0999-01-01', true],
+    ['day', ' 2020-11-01', false],
+    ['day', '2020-1-1', false],
+    ['day', '2020-11-01T10:00:00', false],
+    ['day', '2020-11-01 10:00:00', false],
+    ['day', '10000-01-01', false],
+    ['day', '2020-11-01 (BC)', false],
+    ['day', '-2020-11-01', false],
+    ['day', 'infinity', false],
+    ['day', 'epoch', false],
+    ['day', '2020-02-30', false],
+    ['day', '20201101', false],
+  ])('%s = %j: clean in the single pass: %j', async (name, raw, fastClean) => {
+    const r = await evaluateFast(name, raw);
+    expect(r.fastClean).toBe(fastClean);
+    if (fastClean) expect({ value: r.value, reason: r.reason }).toEqual({ value: r.fastValue, reason: null });
+  });
+
+  it('the full path accepts the valid text the single pass leaves to it', async () => {
+    for (const [name, raw] of [['user_id', ' 7 '], ['user_id', '+7'], ['user_id', '007'], ['user_id', '-0'], ['day', ' 2020-11-01']] as const) {
+      expect((await evaluateFast(name, raw)).reason).toBeNull();
+    }
   });
 });
