@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const db = await DuckDBInstance.create(':memory:', { temp_directory: join(outDir, 'spill'), memory_limit: process.env.DUCKDB_MEMORY_LIMIT! });
     const c = await db.connect();
     await c.run(`COPY (
-        SELECT day, user_id, event_data.value_prop AS value_prop, event_data.position AS position, day::VARCHAR AS dt
+        SELECT day, user_id, event_data.value_prop AS value_prop, event_data.position AS position, day AS dt
         FROM read_json('${file}', format = 'newline_delimited',
           columns = {day: 'DATE', event_data: 'STRUCT(position INTEGER, value_prop VARCHAR)', user_id: 'BIGINT'})
       ) TO '${join(outDir, 'out')}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), OVERWRITE)`);

@@ -151,21 +151,20 @@ export function typedExpression(p: ContractProperty): string {
 
 /**
  * The single pass's cheaper conversion of a property, and the condition under which it is exact. Integers
- * and dates skip the pattern and take DuckDB's cast directly, then require the raw text to be the value's
- * canonical text (what DuckDB prints for it): canonical text always matches the pattern, and the cast of
- * it is the value, so a row that meets the condition converts exactly as `typedExpression` converts it.
- * Text that is valid but not canonical (` 7`, `+7`, `007`) fails the condition, and the file then takes
- * the full path, which decides. Other types keep `typedExpression`. `canonicalText` is the expression of
- * the value's text when it is already computed (the partition date).
+ * and dates skip the pattern and take DuckDB's cast directly, with a condition that implies the pattern:
+ * an integer's raw text must be its canonical text (what DuckDB prints for it), a date's must be exactly
+ * `NNNN-NN-NN` (a GLOB, cheaper than the regular expression). Either way the cast of the text is the
+ * value `typedExpression` gives, so a row that meets the condition converts exactly as on the full path.
+ * Valid text outside it (` 7`, `+7`, `007`, a date with spaces around) fails the condition, and the file
+ * then takes the full path, which decides. Other types keep `typedExpression`.
  */
-export function fastTypedExpression(p: ContractProperty, canonicalText?: string): { typed: string; canonical?: (typed: string) => string } {
+export function fastTypedExpression(p: ContractProperty): { typed: string; canonical?: (typed: string) => string } {
   const r = rawColumn(p);
   switch (p.type.logicalType) {
     case 'integer':
       return { typed: `TRY_CAST(${r} AS ${p.type.duckdbType})`, canonical: (t) => `CAST(${t} AS VARCHAR) = ${r}` };
     case 'date':
-      // Years past 9999 and BC dates print longer than YYYY-MM-DD, which the pattern requires.
-      return { typed: `TRY_CAST(${r} AS DATE)`, canonical: (t) => `strlen(${r}) = 10 AND ${canonicalText ?? `CAST(${t} AS VARCHAR)`} = ${r}` };
+      return { typed: `TRY_CAST(${r} AS DATE)`, canonical: () => `${r} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'` };
     default:
       return { typed: typedExpression(p) };
   }
@@ -241,10 +240,7 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, fast
   const event = typedColumn(eventProperty);
   const eventDay = eventProperty.type.logicalType === 'date' ? event : `CAST(${event} AS DATE)`;
   const eventDate = `CAST(${eventDay} AS VARCHAR)`;
-  // In the single pass the partition date is computed once, below the row check, which reuses it.
-  const conversions = new Map(
-    contract.properties.map((p) => [p, fast ? fastTypedExpression(p, p === eventProperty ? 'dt' : undefined) : { typed: typedExpression(p) }] as const),
-  );
+  const conversions = new Map(contract.properties.map((p) => [p, fast ? fastTypedExpression(p) : { typed: typedExpression(p) }] as const));
   const typed = contract.properties.map((p) => `${conversions.get(p)!.typed} AS ${typedColumn(p)}`);
   const reasons = contract.properties.map((p) => reasonExpression(p, typedColumn(p)));
   const early = `CASE WHEN ${eventDay} < DATE ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
@@ -257,7 +253,13 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, fast
     ].join('\n      AND '),
     /** Every reason expression of a row, the parse error first; NULL where a rule holds. */
     all: ['_parse_error', ...reasons, early].join(',\n      '),
+    /** Partition of a row: its event date as text, `unknown` when it has none (quarantined rows only). */
     dt: `coalesce(${eventDate}, 'unknown')`,
+    /**
+     * Partition of a silver row, which always has an event date: the DATE itself (the hive folder is
+     * the same `dt=YYYY-MM-DD`), cheaper to partition on than its text.
+     */
+    silverDt: eventDay,
     /** `src` with every typed value computed once. */
     typedSource: `SELECT _line, _raw, _parse_error, ${contract.properties.map(rawColumn).join(', ')}, ${typed.join(', ')} FROM src`,
   };
@@ -294,8 +296,8 @@ export const NOT_CLEAN_MARKER = 'medallion: a row breaks a rule';
  * aborts the statement with NOT_CLEAN_MARKER, and the caller then takes the full path.
  */
 export function cleanSilverSelectSql(contract: DatasetContract, projectionStartDate: string, lineage: LineageValues, pads?: PiiPads): string {
-  const { clean, dt, typedSource } = checkParts(contract, projectionStartDate, true);
-  return silverSelectSql(contract, lineage, pads, `(SELECT *, ${dt} AS dt FROM (${typedSource}))
+  const { clean, silverDt, typedSource } = checkParts(contract, projectionStartDate, true);
+  return silverSelectSql(contract, lineage, pads, `(SELECT *, ${silverDt} AS dt FROM (${typedSource}))
 WHERE CASE WHEN ${clean} THEN true ELSE error(${sqlString(NOT_CLEAN_MARKER)}) END`);
 }
 
