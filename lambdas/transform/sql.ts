@@ -210,14 +210,15 @@ export function reasonExpression(p: ContractProperty, v: string = typedExpressio
 
 /**
  * TRUE when a row's value of `p` breaks no rule: the boolean twin of `reasonExpression` (NULL reason ⇔
- * TRUE here), cheaper to evaluate because no reason text is built. `canonical`, when given, is one more
- * condition a present value must meet (see `fastTypedExpression`).
+ * TRUE here), cheaper to evaluate because no reason text is built. With `fast` (the single pass) the
+ * expression may be FALSE for some rows that break no rule, never TRUE for one that breaks a rule:
+ * `fast.canonical` is one more condition a present value must meet (see `fastTypedExpression`).
  */
-export function cleanExpression(p: ContractProperty, v: string = typedExpression(p), canonical?: string): string {
+export function cleanExpression(p: ContractProperty, v: string = typedExpression(p), fast?: { canonical?: string }): string {
   const missing = blankExpression(p);
   const holds: string[] = [];
   if (p.type.logicalType !== 'string') holds.push(`(${v}) IS NOT NULL`);
-  if (canonical !== undefined) holds.push(canonical);
+  if (fast?.canonical !== undefined) holds.push(fast.canonical);
   const rules = p.rules;
   if (rules.acceptedValues) holds.push(`(${v}) IN (${rules.acceptedValues.map(sqlString).join(', ')})`);
   if (rules.minimum !== undefined) holds.push(`(${v}) >= ${literalFor(p, rules.minimum)}`);
@@ -231,7 +232,11 @@ export function cleanExpression(p: ContractProperty, v: string = typedExpression
   const present = holds.length ? `(${holds.join(' AND ')})` : 'true';
   if (!p.required) return `(${missing} OR ${present})`;
   // A blank value never converts: a converted (non-NULL) value is present.
-  return p.type.logicalType === 'string' ? `(NOT ${missing} AND ${present})` : present;
+  if (p.type.logicalType !== 'string') return present;
+  // The single pass takes a required text as present when its first byte is above the space (strings
+  // compare bytewise), which implies it is not blank and costs one comparison; text that starts with a
+  // space, a tab or a control character is left to the full path.
+  return fast ? `(${rawColumn(p)} >= '!' AND ${present})` : `(NOT ${missing} AND ${present})`;
 }
 
 /** The pieces of the row check shared by the full check and the single-pass clean copy. */
@@ -246,10 +251,11 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, fast
   const early = `CASE WHEN ${eventDay} < DATE ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
   return {
     /** TRUE when the row breaks no rule (NULL or FALSE otherwise). */
+    // The single pass reads with readers that set no parse error, and its event date is never NULL.
     clean: [
-      '_parse_error IS NULL',
-      ...contract.properties.map((p) => cleanExpression(p, typedColumn(p), conversions.get(p)!.canonical?.(typedColumn(p)))),
-      `(${eventDay} IS NULL OR ${eventDay} >= DATE ${sqlString(projectionStartDate)})`,
+      ...(fast ? [] : ['_parse_error IS NULL']),
+      ...contract.properties.map((p) => cleanExpression(p, typedColumn(p), fast ? { canonical: conversions.get(p)!.canonical?.(typedColumn(p)) } : undefined)),
+      fast ? `${eventDay} >= DATE ${sqlString(projectionStartDate)}` : `(${eventDay} IS NULL OR ${eventDay} >= DATE ${sqlString(projectionStartDate)})`,
     ].join('\n      AND '),
     /** Every reason expression of a row, the parse error first; NULL where a rule holds. */
     all: ['_parse_error', ...reasons, early].join(',\n      '),

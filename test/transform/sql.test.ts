@@ -41,6 +41,10 @@ const contract = parseContract(
       - name: extra
         logicalType: object
         physicalType: json
+      - name: label
+        logicalType: string
+        physicalType: string
+        required: true
 `,
   ),
   'contracts/clicks.yaml',
@@ -117,14 +121,14 @@ async function evaluateFast(name: string, raw: string | null): Promise<{ fastCle
   await c.run(`CREATE TEMP TABLE src AS SELECT NULL::VARCHAR AS _parse_error, ${literal}::VARCHAR AS "r_${p.name}"`);
   const fast = fastTypedExpression(p);
   const [row] = (
-    await c.runAndReadAll(`SELECT coalesce(${cleanExpression(p, 't', fast.canonical?.('t'))}, false) AS "fastClean", t::VARCHAR AS "fastValue", (${typedExpression(p)})::VARCHAR AS value, ${reasonExpression(p)} AS reason
+    await c.runAndReadAll(`SELECT coalesce(${cleanExpression(p, 't', { canonical: fast.canonical?.('t') })}, false) AS "fastClean", t::VARCHAR AS "fastValue", (${typedExpression(p)})::VARCHAR AS value, ${reasonExpression(p)} AS reason
       FROM (SELECT *, ${fast.typed} AS t FROM src)`)
   ).getRowObjectsJson();
   c.closeSync();
   return row as { fastClean: unknown; fastValue: unknown; value: unknown; reason: unknown };
 }
 
-describe('the single pass\'s conversions of integers and dates', () => {
+describe('the single pass\'s conversions and checks', () => {
   // Clean in the single pass ⇒ clean on the full path with the same value. Valid text that is not
   // canonical is not clean here: such a file takes the full path, which accepts it.
   it.each<[string, string | null, boolean]>([
@@ -160,6 +164,19 @@ describe('the single pass\'s conversions of integers and dates', () => {
     ['day', 'epoch', false],
     ['day', '2020-02-30', false],
     ['day', '20201101', false],
+    ['label', 'x', true],
+    ['label', 'é', true],
+    ['label', '!', true],
+    ['label', ' x', false],
+    ['label', '\tx', false],
+    ['label', '   ', false],
+    ['label', '', false],
+    ['label', null, false],
+    ['amount', '7.04', true],
+    ['amount', '7.045', false],
+    ['amount', null, true],
+    ['code', '  ', true],
+    ['code', 'pen', false],
   ])('%s = %j: clean in the single pass: %j', async (name, raw, fastClean) => {
     const r = await evaluateFast(name, raw);
     expect(r.fastClean).toBe(fastClean);
@@ -167,7 +184,7 @@ describe('the single pass\'s conversions of integers and dates', () => {
   });
 
   it('the full path accepts the valid text the single pass leaves to it', async () => {
-    for (const [name, raw] of [['user_id', ' 7 '], ['user_id', '+7'], ['user_id', '007'], ['user_id', '-0'], ['day', ' 2020-11-01']] as const) {
+    for (const [name, raw] of [['user_id', ' 7 '], ['user_id', '+7'], ['user_id', '007'], ['user_id', '-0'], ['day', ' 2020-11-01'], ['label', ' x'], ['label', '\tx']] as const) {
       expect((await evaluateFast(name, raw)).reason).toBeNull();
     }
   });
