@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out*/', 'coverage/', '.venv/', '.venv-localstack/', 'local-out/', 'scratch/'] },
+  { ignores: ['node_modules/', 'cdk.out*/', 'coverage/', '.venv/', '.venv-localstack/', 'local-out/', 'scratch/', '.scratch/', '.bench/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

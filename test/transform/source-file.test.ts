@@ -36,6 +36,18 @@ describe('materialize: stored bytes to the text the engine reads', () => {
     expect(await text(chunks)).toBe(expected);
   });
 
+  it('writes a body larger than its write buffers byte for byte, whatever the chunk sizes', async () => {
+    // 9.5 MB of numbered lines with CRLF ends, cut into chunks of varying odd sizes: several 4 MB writes.
+    const lines = Array.from({ length: 500_000 }, (_, i) => `line ${String(i).padStart(12, '0')}\r\n`).join('');
+    const stored = Buffer.from(lines, 'binary');
+    const chunks: Buffer[] = [];
+    for (let offset = 0, size = 1; offset < stored.length; offset += size, size = (size * 7919) % 65_521 || 1) {
+      chunks.push(stored.subarray(offset, offset + size));
+    }
+    expect(stored.length).toBeGreaterThan(9 * 1024 * 1024);
+    expect(await text(chunks)).toBe(lines.replace(/\r\n/g, '\n'));
+  });
+
   it('gunzips .gz objects, hashing the stored (compressed) bytes', async () => {
     const gz = gzipSync(Buffer.from('\xef\xbb\xbfa\r\nb\n', 'binary'));
     expect(await text([gz.subarray(0, 5), gz.subarray(5)], 'prints/a.json.gz')).toBe('a\nb\n');
