@@ -1,6 +1,6 @@
 import { loadContracts } from '../shared/contracts';
 import { goldDatasets } from '../shared/gold';
-import { goldSources, planChecks, type QualityCheck } from '../shared/quality';
+import { asOfSources, goldSources, planChecks, type QualityCheck } from '../shared/quality';
 import { asOfDates, type GoldBuildEvent } from '../gold-build/handler';
 
 function required(name: string): string {
@@ -49,6 +49,8 @@ export async function handler(event: PlanEvent): Promise<Plan> {
   const checks = planChecks(loadContracts().filter((c) => sources.includes(c.name)), {
     databases: { silver: required('SILVER_DATABASE'), ops: required('OPS_DATABASE') },
     asOf,
+    // Only the Gold datasets that take the as-of date read their sources up to it.
+    asOfDatasets: asOfSources(request.datasets ?? known),
     runTime: event.startedAt,
   });
   const builds = dates.map((date) => ({ ...(request.datasets ? { datasets: request.datasets } : {}), ...(date ? { asOf: date } : {}) }));

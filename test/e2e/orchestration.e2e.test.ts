@@ -1,7 +1,7 @@
 import { AthenaClient, TooManyRequestsException } from '@aws-sdk/client-athena';
 import { GetPartitionCommand, GetPartitionsCommand } from '@aws-sdk/client-glue';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import type { RunManifest } from '../../lambdas/shared/manifest';
 import { handler as replay } from '../../lambdas/orchestration/replay';
@@ -103,7 +103,16 @@ describe('gold-build state machine, executed locally from the synthesized defini
     published = await partitionLocation('2020-11-28');
   });
 
-  it('backfills a date range: one build per as-of date, each published', async () => {
+  it('judges a backfill on the data up to its dates: blocked while a source has none, then one build per as-of date', async () => {
+    // Taps have only 2020-11-28 so far: up to 2020-11-27 there is no taps partition, and taps' rowCount rule fails.
+    const blocked = await runGoldBuild(o, { from: '2020-11-26', to: '2020-11-27', datasets: ['value_prop_features'] }, { execution: 'backfill-blocked' });
+    const message = 'quality gate failed, Gold not published: taps taps rowCount = 0 rows (mustBeGreaterThan 0)';
+    expect([blocked.execution.status, blocked.execution.cause]).toEqual(['FAILED', message]);
+    const alert = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(alert.Messages!.map((m) => m.Body)).toEqual([message]);
+    await e2e.platform.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: alerts, Entries: alert.Messages!.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+
+    await e2e.ingest({ 'taps/2020-11-26.json': lines(print('2020-11-26', 1, 'point')) });
     const { execution } = await runGoldBuild(o, { from: '2020-11-26', to: '2020-11-27', datasets: ['value_prop_features'] }, { execution: 'backfill-1' });
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.states.filter((s) => s.name === 'BuildAsOf').map((s) => [s.index, s.status])).toEqual([[0, 'SUCCEEDED'], [1, 'SUCCEEDED']]);

@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadContracts } from '../../lambdas/shared/contracts';
 import { lintGoldSql, trinoCompatSql } from '../../lambdas/shared/gold';
-import { evaluateCheck, gateOutcome, goldSources, meetsThreshold, planChecks, type QualityCheck } from '../../lambdas/shared/quality';
+import { asOfSources, evaluateCheck, gateOutcome, goldSources, meetsThreshold, planChecks, type QualityCheck } from '../../lambdas/shared/quality';
 
 const contracts = loadContracts();
 const events = contracts.filter((c) => c.name === 'events');
@@ -95,6 +95,32 @@ describe('quality checks on DuckDB (the local Athena engine)', () => {
     expect(gateOutcome(results).passed).toBe(true);
   });
 
+  it('as of a past date (a backfill), every check sees only the partitions up to that day', async () => {
+    const checks = planChecks(events, { databases, runTime: RUN, asOf: '2024-03-02' });
+    const results = await Promise.all(checks.map(async (x) => evaluateCheck(x, await value(x))));
+    expect(results.map((r) => [r.id, r.status, r.value])).toEqual([
+      // The newest event up to 03-02 (10:00) is 14 hours before the end of 03-02: over the 6 h SLA.
+      ['events.freshness', 'warn', 14],
+      // 03-02's 2 rows against 03-01's 4.
+      ['events.volume', 'pass', 0.5],
+      ['events.rowCount', 'pass', 2],
+      ['events.duplicates.event_id', 'pass', 0],
+      ['events.nulls.device', 'pass', 0],
+      ['events.quarantine', 'pass', 20],
+    ]);
+    // Before the first partition there is nothing: the blocking rowCount fails.
+    const before = planChecks(events, { databases, runTime: RUN, asOf: '2024-02-29' });
+    const rowCount = before.find((x) => x.id === 'events.rowCount')!;
+    expect(evaluateCheck(rowCount, await value(rowCount))).toMatchObject({ status: 'fail', value: 0 });
+  });
+
+  it('a dataset the as-of date does not apply to is checked on its newest partition, its freshness at the run time', async () => {
+    const checks = planChecks(events, { databases, runTime: RUN, asOf: '2024-03-02', asOfDatasets: ['prints'] });
+    const byId = Object.fromEntries(checks.map((x) => [x.id, x]));
+    expect(Number(await value(byId['events.rowCount']))).toBe(6);
+    expect(byId['events.freshness'].referenceTime).toBe(RUN);
+  });
+
   it('an empty table: no volume history counts as normal, zero rows fail the blocking rowCount', async () => {
     await c.run('CREATE SCHEMA e');
     await c.run(`CREATE TABLE e.events AS SELECT * FROM s.events WHERE false`);
@@ -129,5 +155,10 @@ describe('sources of Gold datasets', () => {
     expect(goldSources(['daily_kpis'])).toEqual(['events', 'transactions', 'users']);
     expect(goldSources(['data_quality_history'])).toEqual([]);
     expect(goldSources(['daily_kpis', 'value_prop_features'])).toEqual(['events', 'pays', 'prints', 'taps', 'transactions', 'users']);
+  });
+
+  it('the sources read up to the as-of date are those of the Gold datasets whose SQL takes it', () => {
+    expect(asOfSources(['daily_kpis', 'value_prop_features'])).toEqual(['pays', 'prints', 'taps']);
+    expect(asOfSources(['daily_kpis'])).toEqual([]);
   });
 });

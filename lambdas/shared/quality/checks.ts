@@ -32,10 +32,14 @@ export interface PlanSettings {
   /** Glue database names of the stage (silver tables, ops manifests). */
   readonly databases: { readonly silver: string; readonly ops: string };
   /**
-   * The as-of date of the run (YYYY-MM-DD): freshness is measured at the end of that day. Without one,
-   * at `runTime`.
+   * The as-of date of the run (YYYY-MM-DD). The checks of the `asOfDatasets` look only at their
+   * partitions up to that day (a build, or a backfill, as of a date is judged on the data it reads), and
+   * their freshness is measured at the end of it. Without one, every check sees all partitions and
+   * freshness is measured at `runTime`.
    */
   readonly asOf?: string;
+  /** The datasets the as-of date applies to (see `asOfSources`). @default every dataset */
+  readonly asOfDatasets?: readonly string[];
   /** When the run started (ISO-8601): the reference for freshness and the quarantine window. */
   readonly runTime: string;
   /** Quarantined rows, in percent of rows received in the last day, above which Gold is blocked. @default 25 */
@@ -58,10 +62,11 @@ function hours(d: { value: number; unit: 'h' | 'd' | 'y' }): number {
 }
 
 /**
- * Turns data contracts into quality checks. Every check reads the dataset's newest silver partition
- * (sources deliver on their own calendars, so "today" differs between them), except freshness (the newest
- * event of the whole table against the reference time) and the quarantine ratio (files processed in the
- * day before the run, from the run manifests).
+ * Turns data contracts into quality checks. Every check reads the dataset's newest silver partition, up to
+ * the as-of date when it applies to the dataset (sources deliver on their own calendars, so "today"
+ * differs between them), except freshness (the newest event, up to the same date, against the reference
+ * time) and the quarantine ratio (files processed in the day before the run, from the run manifests). A
+ * source with no partition up to the as-of date has zero rows there, which its `rowCount` rule judges.
  *
  * Per dataset: freshness when the contract has a freshness SLA (warning: stale data still gives a correct
  * Gold as of its data); row volume against the trailing average (warning); duplicate primary keys
@@ -73,14 +78,18 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
   if (settings.asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(settings.asOf)) throw new Error(`asOf must be YYYY-MM-DD, got '${settings.asOf}'`);
   const runTime = Date.parse(settings.runTime);
   if (Number.isNaN(runTime)) throw new Error(`runTime must be an ISO-8601 instant, got '${settings.runTime}'`);
-  const reference = settings.asOf ? new Date(Date.parse(`${settings.asOf}T00:00:00Z`) + DAY_MS) : new Date(runTime);
   const checks: QualityCheck[] = [];
   for (const contract of contracts) {
-    const table = `${settings.databases.silver}.${contract.name}`;
-    // `|| ''` keeps the value on both engines; DuckDB 1.5.5 fails with an internal error on max() of a Hive
-    // partition column when the table is a single Parquet file.
-    const newest = `(SELECT max(${PARTITION_COLUMN} || '') FROM ${table})`;
-    const latest = `FROM ${table} WHERE ${PARTITION_COLUMN} = ${newest}`;
+    const asOf = settings.asOf !== undefined && (settings.asOfDatasets ?? [contract.name]).includes(contract.name) ? settings.asOf : undefined;
+    const reference = asOf ? new Date(Date.parse(`${asOf}T00:00:00Z`) + DAY_MS) : new Date(runTime);
+    // `|| ''` keeps the value text on both engines (DuckDB types Hive partition values; 1.5.5 also fails
+    // with an internal error on max() of a Hive partition column when the table is a single Parquet file).
+    const partition = `(${PARTITION_COLUMN} || '')`;
+    const silver = `${settings.databases.silver}.${contract.name}`;
+    // The table as the checks see it: the rows up to the as-of date, when it applies.
+    const table = asOf ? `(SELECT * FROM ${silver} WHERE ${partition} <= ${quote(asOf)})` : silver;
+    const newest = `(SELECT max(${partition}) FROM ${table} v)`;
+    const latest = `FROM ${table} t WHERE ${partition} = ${newest}`;
     const add = (check: Omit<QualityCheck, 'dataset'>) => checks.push({ dataset: contract.name, ...check });
 
     if (contract.sla.freshness) {
@@ -90,7 +99,7 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
         check: `${contract.name} freshness`,
         kind: 'freshness',
         severity: 'warning',
-        sql: `SELECT CAST(max(${ident(contract.eventTimeColumn)}) AS VARCHAR) FROM ${table}`,
+        sql: `SELECT CAST(max(${ident(contract.eventTimeColumn)}) AS VARCHAR) FROM ${table} t`,
         threshold: { operator: 'mustBeLessOrEqualTo', value: max },
         unit: 'hours',
         referenceTime: reference.toISOString(),
@@ -106,7 +115,7 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
       severity: 'warning',
       // No history yet counts as a normal volume (ratio 1).
       sql: [
-        `WITH days AS (SELECT ${PARTITION_COLUMN} AS d, CAST(count(*) AS DOUBLE) AS n FROM ${table} GROUP BY ${PARTITION_COLUMN}),`,
+        `WITH days AS (SELECT ${PARTITION_COLUMN} AS d, CAST(count(*) AS DOUBLE) AS n FROM ${table} t GROUP BY ${PARTITION_COLUMN}),`,
         `ranked AS (SELECT n, row_number() OVER (ORDER BY d DESC) AS r FROM days)`,
         `SELECT coalesce(max(CASE WHEN r = 1 THEN n END) / nullif(avg(CASE WHEN r > 1 THEN n END), 0), 1.0) FROM ranked WHERE r <= ${historyDays + 1}`,
       ].join('\n'),

@@ -17,3 +17,11 @@ export function goldSources(datasets: readonly string[], sqlDir: string = DEFAUL
   datasets.forEach(visit);
   return [...sources].sort();
 }
+
+/**
+ * The sources of those of `datasets` whose SQL takes the as-of date (`${as_of}`), sorted: the sources a
+ * build as of a date reads up to that date, and whose checks therefore look at the data up to it.
+ */
+export function asOfSources(datasets: readonly string[], sqlDir: string = DEFAULT_SQL_DIR): string[] {
+  return goldSources(datasets.filter((d) => goldSqlText(d, sqlDir).includes('${as_of}')), sqlDir);
+}
