@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -124,8 +124,14 @@ export async function materialize(body: Readable, key: string, path: string): Pr
     }
   }
   const gzip = /\.gz$/i.test(key);
-  const chunks: AsyncIterable<Buffer> = gzip ? Readable.from(stored()).pipe(createGunzip()) : stored();
   const file = await open(path, 'w');
+  // `pipeline` (not `.pipe`) listens for the gunzip stream's errors from the start, and hands a corrupt
+  // stream's error to the loop below instead of raising it as an unhandled 'error' event.
+  const chunks: AsyncIterable<Buffer> = gzip
+    ? pipeline(Readable.from(stored()), createGunzip(), () => {
+        // The error, if any, surfaces through the iteration of the gunzip stream.
+      })
+    : stored();
   const writer = new CoalescingWriter(file);
   const normaliser = new TextNormaliser();
   try {

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import type * as fsPromises from 'node:fs/promises';
+import type * as sourceFile from '../../lambdas/transform/source-file';
 import { materialize, UnreadableFileError } from '../../lambdas/transform/source-file';
 
 /** Materializes `chunks` (as an S3 body would deliver them) and returns the text and what was measured. */
@@ -51,6 +53,22 @@ describe('materialize: stored bytes to the text the engine reads', () => {
   it('gunzips .gz objects, hashing the stored (compressed) bytes', async () => {
     const gz = gzipSync(Buffer.from('\xef\xbb\xbfa\r\nb\n', 'binary'));
     expect(await text([gz.subarray(0, 5), gz.subarray(5)], 'prints/a.json.gz')).toBe('a\nb\n');
+  });
+
+  it('a corrupt gzip body that fails while the output file is still being opened is unreadable too, never an unhandled error', async () => {
+    // A slow open() leaves the body time to reach gunzip and fail before the loop reads from it (seen with
+    // LocalStack's fast responses); the error must still come out of materialize, as a bad file.
+    await jest.isolateModulesAsync(async () => {
+      jest.doMock('node:fs/promises', () => {
+        const real = jest.requireActual<typeof fsPromises>('node:fs/promises');
+        return { ...real, open: async (...args: Parameters<typeof real.open>) => (await new Promise((r) => setTimeout(r, 200)), real.open(...args)) };
+      });
+      const slow = (await import('../../lambdas/transform/source-file')) as typeof sourceFile;
+      const body = new PassThrough();
+      body.end(Buffer.from('not gzip at all, '.repeat(1000)));
+      const path = join(mkdtempSync(join(tmpdir(), 'source-')), 'source.txt');
+      await expect(slow.materialize(body, 'prints/a.json.gz', path)).rejects.toThrow(/^not a valid gzip file: incorrect header check$/);
+    });
   });
 
   it('a corrupt gzip object is unreadable, with the reason', async () => {
