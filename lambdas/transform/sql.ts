@@ -250,8 +250,10 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, fast
   const reasons = contract.properties.map((p) => reasonExpression(p, typedColumn(p)));
   const early = `CASE WHEN ${eventDay} < DATE ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
   return {
-    /** TRUE when the row breaks no rule (NULL or FALSE otherwise). */
-    // The single pass reads with readers that set no parse error, and its event date is never NULL.
+    /**
+     * TRUE when the row breaks no rule (NULL or FALSE otherwise). The single pass's readers set no parse
+     * error, and a row whose event date is NULL is not clean there anyway (the event column is required).
+     */
     clean: [
       ...(fast ? [] : ['_parse_error IS NULL']),
       ...contract.properties.map((p) => cleanExpression(p, typedColumn(p), fast ? { canonical: conversions.get(p)!.canonical?.(typedColumn(p)) } : undefined)),
@@ -298,8 +300,9 @@ export const NOT_CLEAN_MARKER = 'medallion: a row breaks a rule';
 /**
  * A single pass from `src` to silver for files expected to be clean: the same conversions and rules as
  * `checkSql` + `silverSelectSql` (integers and dates through `fastTypedExpression`), but nothing is
- * materialized; the first row that breaks any rule, or whose integer or date text is not canonical,
- * aborts the statement with NOT_CLEAN_MARKER, and the caller then takes the full path.
+ * materialized; the first row that breaks any rule, or whose values are outside the forms the single
+ * pass accepts (see `fastTypedExpression` and `cleanExpression`), aborts the statement with
+ * NOT_CLEAN_MARKER, and the caller then takes the full path.
  */
 export function cleanSilverSelectSql(contract: DatasetContract, projectionStartDate: string, lineage: LineageValues, pads?: PiiPads): string {
   const { clean, silverDt, typedSource } = checkParts(contract, projectionStartDate, true);
