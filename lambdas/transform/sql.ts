@@ -278,17 +278,18 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, fast
  * and the row's partition date (the event date, `unknown` when it cannot be read).
  */
 export function checkSql(contract: DatasetContract, projectionStartDate: string): string {
-  const { all, dt, typedSource } = checkParts(contract, projectionStartDate);
+  const { all, clean, dt, typedSource } = checkParts(contract, projectionStartDate);
   // A CSV record is kept as a JSON object of its fields; a JSON record as its original line.
   const record =
     contract.format === 'csv' ? `to_json({${contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: ${rawColumn(p)}`).join(', ')}})::VARCHAR` : '_raw';
-  // Most rows are valid: the list of reasons is only built for a row with at least one. The original
-  // record is kept only for rows going to quarantine.
+  // Most rows are valid: the boolean clean check (TRUE exactly when no reason applies, tested as such)
+  // settles them, and the reasons are only worked out, and listed, for the others. The original record
+  // is kept only for rows going to quarantine.
   return `CREATE OR REPLACE TEMP TABLE checked AS
 SELECT _line, CASE WHEN len(_reasons) > 0 THEN ${record} END AS _raw, _reasons, dt, ${contract.properties.map(typedColumn).join(', ')}
 FROM (
   SELECT *,
-    CASE WHEN coalesce(${all}) IS NULL THEN []::VARCHAR[] ELSE list_filter([${all}], x -> x IS NOT NULL) END AS _reasons,
+    CASE WHEN ${clean} THEN []::VARCHAR[] ELSE list_filter([${all}], x -> x IS NOT NULL) END AS _reasons,
     ${dt} AS dt
   FROM (${typedSource})
 )`;
