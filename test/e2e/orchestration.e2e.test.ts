@@ -23,6 +23,14 @@ async function partitionLocation(asOf: string): Promise<string | undefined> {
   return out?.Partition?.StorageDescriptor?.Location;
 }
 const json = async (key: string) => JSON.parse(await e2e.text(e2e.platform.buckets.silver, key)) as Record<string, unknown>;
+/** The alerts published since the last call (received, then deleted, so that each test sees only its own). */
+async function takeAlerts(): Promise<(string | undefined)[]> {
+  const { Messages = [] } = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  if (Messages.length) {
+    await e2e.platform.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: alerts, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  return Messages.map((m) => m.Body);
+}
 
 beforeAll(async () => {
   e2e = await startE2E();
@@ -108,9 +116,7 @@ describe('gold-build state machine, executed locally from the synthesized defini
     const blocked = await runGoldBuild(o, { from: '2020-11-26', to: '2020-11-27', datasets: ['value_prop_features'] }, { execution: 'backfill-blocked' });
     const message = 'quality gate failed, Gold not published: taps taps rowCount = 0 rows (mustBeGreaterThan 0)';
     expect([blocked.execution.status, blocked.execution.cause]).toEqual(['FAILED', message]);
-    const alert = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    expect(alert.Messages!.map((m) => m.Body)).toEqual([message]);
-    await e2e.platform.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: alerts, Entries: alert.Messages!.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    expect(await takeAlerts()).toEqual([message]);
 
     await e2e.ingest({ 'taps/2020-11-26.json': lines(print('2020-11-26', 1, 'point')) });
     const { execution } = await runGoldBuild(o, { from: '2020-11-26', to: '2020-11-27', datasets: ['value_prop_features'] }, { execution: 'backfill-1' });
@@ -165,8 +171,7 @@ describe('gold-build state machine, executed locally from the synthesized defini
     expect(execution.states.filter((s) => s.index === undefined).map((s) => `${s.name}:${s.status}`)).toEqual([
       'PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'GatePassed:SUCCEEDED', 'AlertGateFailed:SUCCEEDED', 'RecordBlockedRun:SUCCEEDED', 'QualityGateFailed:FAILED',
     ]);
-    const received = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    expect(received.Messages!.map((m) => m.Body)).toEqual([message]);
+    expect(await takeAlerts()).toEqual([message]);
     expect(await e2e.keys(e2e.platform.buckets.gold, 'value_prop_features/')).toEqual(goldBefore);
     expect(await partitionLocation('2020-11-28')).toBe(published);
     expect(await json('_operations/runs/blocked-1.json')).toMatchObject({ status: 'BLOCKED', checks_failed: 1, builds: [], message });
@@ -176,8 +181,7 @@ describe('gold-build state machine, executed locally from the synthesized defini
     const { execution } = await runGoldBuild(o, { asOf: '28/11/2020' }, { execution: 'failed-1' });
     expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'GoldBuildFailed', "asOf must be YYYY-MM-DD, got '28/11/2020'"]);
     expect(execution.states.map((s) => `${s.name}:${s.status}`)).toEqual(['PlanChecks:CAUGHT', 'NotifyFailure:SUCCEEDED', 'RecordFailedRun:SUCCEEDED', 'GoldBuildFailed:FAILED']);
-    const received = await e2e.platform.sqs.send(new ReceiveMessageCommand({ QueueUrl: alerts, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    expect(received.Messages!.map((m) => m.Body)).toEqual([`medallion-dev-gold-build execution failed-1 failed: Error: asOf must be YYYY-MM-DD, got '28/11/2020'`]);
+    expect(await takeAlerts()).toEqual([`medallion-dev-gold-build execution failed-1 failed: Error: asOf must be YYYY-MM-DD, got '28/11/2020'`]);
     expect(await json('_operations/runs/failed-1.json')).toMatchObject({ status: 'FAILED', message: 'gold-build failed: Error', error: "Error: asOf must be YYYY-MM-DD, got '28/11/2020'", builds: [] });
   });
 });

@@ -78,13 +78,13 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
   if (settings.asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(settings.asOf)) throw new Error(`asOf must be YYYY-MM-DD, got '${settings.asOf}'`);
   const runTime = Date.parse(settings.runTime);
   if (Number.isNaN(runTime)) throw new Error(`runTime must be an ISO-8601 instant, got '${settings.runTime}'`);
+  // `|| ''` keeps the value text on both engines (DuckDB types Hive partition values; 1.5.5 also fails
+  // with an internal error on max() of a Hive partition column when the table is a single Parquet file).
+  const partition = `(${PARTITION_COLUMN} || '')`;
   const checks: QualityCheck[] = [];
   for (const contract of contracts) {
     const asOf = settings.asOf !== undefined && (settings.asOfDatasets ?? [contract.name]).includes(contract.name) ? settings.asOf : undefined;
     const reference = asOf ? new Date(Date.parse(`${asOf}T00:00:00Z`) + DAY_MS) : new Date(runTime);
-    // `|| ''` keeps the value text on both engines (DuckDB types Hive partition values; 1.5.5 also fails
-    // with an internal error on max() of a Hive partition column when the table is a single Parquet file).
-    const partition = `(${PARTITION_COLUMN} || '')`;
     const silver = `${settings.databases.silver}.${contract.name}`;
     // The table as the checks see it: the rows up to the as-of date, when it applies.
     const table = asOf ? `(SELECT * FROM ${silver} WHERE ${partition} <= ${quote(asOf)})` : silver;
