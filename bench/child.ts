@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadContracts } from '../lambdas/shared/contracts';
 import { transformFile } from '../lambdas/transform/engine';
+import { scanOptionsFor } from '../lambdas/transform/limits';
 import { materialize } from '../lambdas/transform/source-file';
 
 async function main(): Promise<void> {
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   let rows: number;
   let downloadSeconds: number | undefined;
   if (mode === 'transform') {
-    const source = await materialize(createReadStream(file), file, join(outDir, 'source.txt'));
+    const source = await materialize(createReadStream(file), join(outDir, 'source.txt'), { scan: scanOptionsFor(contract) });
     downloadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     started = process.hrtime.bigint();
     const result = await transformFile({

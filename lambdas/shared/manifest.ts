@@ -2,7 +2,12 @@
  * The run manifest: one JSON document per source object, written by the transform under the operations
  * prefix, read by the local report, the quality history and the Glue table `<prefix>_<stage>_ops.manifests`.
  */
-export const FILE_STATUSES = ['ingested', 'quarantined', 'duplicate', 'rejected'] as const;
+/**
+ * `ingested`: read and split into valid and quarantined rows; `quarantined`: unreadable as a whole;
+ * `duplicate`: its decoded content was already ingested from another file; `rejected`: no contract, or gone
+ * from bronze; `superseded`: a newer version of the same key replaced it (its rows left silver).
+ */
+export const FILE_STATUSES = ['ingested', 'quarantined', 'duplicate', 'rejected', 'superseded'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
 export interface PartitionWritten {
@@ -27,8 +32,12 @@ export interface RunManifest {
   readonly partitions: readonly PartitionWritten[];
   readonly quarantine: readonly PartitionWritten[];
   readonly content_sha256: string | null;
-  /** For a duplicate: the key of the object first ingested with the same bytes. */
+  /** For a duplicate: the key of the object first ingested with the same decoded content. */
   readonly duplicate_of: string | null;
+  /** File id of the previous version of the same key, whose rows this version replaced. */
+  readonly supersedes: string | null;
+  /** For a superseded version: the file id of the version that replaced it. */
+  readonly superseded_by: string | null;
   readonly bytes: number;
   readonly processed_at: string;
   readonly duration_ms: number;
@@ -52,6 +61,8 @@ export const MANIFEST_COLUMNS: readonly (readonly [keyof RunManifest, string])[]
   ['quarantine', 'array<struct<dt:string,rows:bigint,key:string>>'],
   ['content_sha256', 'string'],
   ['duplicate_of', 'string'],
+  ['supersedes', 'string'],
+  ['superseded_by', 'string'],
   ['bytes', 'bigint'],
   ['processed_at', 'string'],
   ['duration_ms', 'bigint'],

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { DatasetContract } from '../shared/contracts';
 import { checkCsvHeader } from '../shared/csv-header';
+import { withheldNote } from './quarantine-record';
 import { UnreadableFileError } from './source-file';
 import { checkSql, cleanSilverSelectSql, NOT_CLEAN_MARKER, readSourceSql, silverSelectSql, sqlString, type JsonReader, type LineageValues, type PiiPads } from './sql';
 
@@ -18,6 +19,8 @@ export interface EngineInput {
   readonly pii?: PiiPads;
   /** First day the silver partition projection shows; earlier events are quarantined. */
   readonly projectionStartDate: string;
+  /** Latest event time accepted (processing time plus the future horizon); later events are quarantined. @default now plus one day */
+  readonly latestEventTime?: Date;
 }
 
 export interface PartitionOutput {
@@ -41,6 +44,8 @@ export interface EngineResult {
   /** `single-pass` when the whole file was clean and took the fast path, else `full`. */
   readonly readPath: 'single-pass' | 'full';
 }
+
+const latestEventTime = (input: EngineInput): Date => input.latestEventTime ?? new Date(Date.now() + 86_400_000);
 
 let instance: Promise<DuckDBInstance> | undefined;
 
@@ -91,7 +96,12 @@ async function assertReadable(contract: DatasetContract, path: string): Promise<
   if (contract.format !== 'csv') return;
   const { header, expected, ok } = checkCsvHeader(contract, head);
   const { delimiter } = contract.csv!;
-  if (!ok) throw new UnreadableFileError(`CSV header is "${header.join(delimiter)}" but the contract expects "${expected.join(delimiter)}" in this order`);
+  if (ok) return;
+  // The first line may be a data row (a file without its header): for a dataset with PII columns only the
+  // fields that are column names are echoed, so that no PII value reaches the manifest or the logs.
+  const pii = contract.properties.some((p) => p.pii);
+  const shown = pii ? header.map((h, i) => (expected.includes(h) ? h : `<field ${i + 1} withheld>`)) : header;
+  throw new UnreadableFileError(`CSV header is "${shown.join(delimiter)}" but the contract expects "${expected.join(delimiter)}" in this order`);
 }
 
 function listPartitions(dir: string): { dt: string; files: string[] }[] {
@@ -130,7 +140,7 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, silv
   let stats: unknown[][] | undefined;
   try {
     await connection.run(readSourceSql(contract, input.textPath, 'schema'));
-    const select = cleanSilverSelectSql(contract, input.projectionStartDate, input.lineage, input.pii);
+    const select = cleanSilverSelectSql(contract, input.projectionStartDate, latestEventTime(input), input.lineage, input.pii);
     stats = await rows(
       connection,
       `COPY (${select}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE, RETURN_STATS)`,
@@ -190,12 +200,14 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
     const build = async (reader: JsonReader) => {
       try {
         await connection.run(readSourceSql(contract, input.textPath, reader));
-        await connection.run(checkSql(contract, input.projectionStartDate));
+        await connection.run(checkSql(contract, input.projectionStartDate, latestEventTime(input), input.pii));
       } catch (e) {
         // The reader rejecting the file as a whole is bad data; anything else is ours to retry.
         const message = (e as Error).message;
         if (!isReaderError(message)) throw e;
-        throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${message.split('\n')[0]}`);
+        // DuckDB's messages may quote the offending text: not for a dataset with PII columns.
+        const detail = contract.properties.some((p) => p.pii) ? message.split(':')[0] : message.split('\n')[0];
+        throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${detail}`);
       }
     };
     // A file that is not clean is read again with every row numbered (JSON line by line), so that every
@@ -235,8 +247,10 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
     }
     const quarantineCounts = new Map<string, number>();
     if (invalid + rejected > 0) {
+      // See quarantine-record.ts: a dataset with PII columns keeps no record the reader could not parse.
+      const pii = contract.properties.some((p) => p.pii);
       const record = csv ? '_raw::JSON' : '_raw';
-      const rejects = csv ? `UNION ALL SELECT _line, [reason || ': ' || detail], to_json(_raw), 'unknown' FROM rejected` : '';
+      const rejects = csv ? `UNION ALL SELECT _line, [reason${pii ? '' : " || ': ' || detail"}], ${pii ? 'NULL::JSON' : 'to_json(_raw)'}, 'unknown' FROM rejected` : '';
       await connection.run(`CREATE OR REPLACE TEMP TABLE quarantined AS
         SELECT _line AS line, _reasons AS reasons, ${record} AS record, dt FROM checked WHERE len(_reasons) > 0
         ${rejects}`);
@@ -246,7 +260,9 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
         mkdirSync(dir, { recursive: true });
         quarantineCounts.set(String(dt), Number(n));
         await connection.run(`COPY (
-            SELECT ${sqlString(input.lineage.sourceKey)} AS source_key, line, reasons, record FROM quarantined WHERE dt = ${sqlString(String(dt))} ORDER BY line
+            SELECT ${sqlString(input.lineage.sourceKey)} AS source_key, ${sqlString(input.lineage.sourceVersion)} AS source_version, line, reasons, record
+              ${pii ? `, CASE WHEN record IS NULL THEN ${sqlString(withheldNote(contract))} END AS withheld` : ''}
+            FROM quarantined WHERE dt = ${sqlString(String(dt))} ORDER BY line
           ) TO ${sqlString(join(dir, 'part_0.json'))} (FORMAT json)`);
       }
     }

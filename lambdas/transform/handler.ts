@@ -42,6 +42,10 @@ async function processRecord(record: SQSRecord): Promise<void> {
       logger.error('processing failed; the message will be retried', { key: ref.key, bucket: ref.bucket, error: e });
       throw e;
     });
+    if (!manifest) {
+      logger.info('ignored: a folder marker, not a file', { key: ref.key });
+      continue;
+    }
     logger.info('processed', { ...manifest, reasons: manifest.reasons });
     metrics.addDimensions({ dataset: manifest.dataset ?? 'none' });
     metrics.addMetric(`files_${manifest.status}`, MetricUnit.Count, 1);

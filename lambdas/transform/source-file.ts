@@ -2,24 +2,50 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { LineScanner, type ScanOptions, type ScanResult } from './line-scan';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const CR = Buffer.from([0x0d]);
 
 export interface SourceFile {
-  /** Local path of the decompressed text, without a UTF-8 BOM, with LF line ends. */
+  /** Local path of the decoded text (gunzipped, without a UTF-8 BOM, LF line ends, lines set aside left empty). */
   readonly path: string;
-  /** SHA-256 of the object's bytes as stored in bronze (before decompression): its content identity. */
+  /**
+   * SHA-256 of the decoded text (after gunzip, BOM and CRLF handling, before lines are set aside): the
+   * identity of the content, the same whether it was delivered plain or gzipped.
+   */
   readonly sha256: string;
+  /** SHA-256 of the object's bytes as stored in bronze. */
+  readonly storedSha256: string;
   /** Size in bytes as stored in bronze. */
   readonly storedBytes: number;
-  /** Size in bytes of the text handed to the engine. */
+  /** Size in bytes of the decoded text. */
   readonly textBytes: number;
+  /** Whether the stored bytes were gzip (recognised by its magic bytes, whatever the key's suffix). */
+  readonly gzip: boolean;
+  /** What the record scan found: the records the file holds, the lines it set aside. */
+  readonly scan: ScanResult;
+  /** Set when the decoded text is larger than `maxTextBytes`: the text file is then incomplete. */
+  readonly tooLarge?: { readonly limit: number };
+}
+
+export interface MaterializeOptions {
+  readonly scan: ScanOptions;
+  /** Largest decoded text written to local disk; past it the file is only scanned (records counted). */
+  readonly maxTextBytes?: number;
 }
 
 /** Thrown when the object cannot be turned into text at all (for example a corrupt gzip stream). */
 export class UnreadableFileError extends Error {
   readonly code = 'UNREADABLE_FILE';
+
+  /** @param records the records the file was seen to hold before it became unreadable, when known */
+  constructor(
+    message: string,
+    readonly records?: number,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -107,23 +133,47 @@ class CoalescingWriter {
   }
 }
 
+const GZIP_MAGIC = [0x1f, 0x8b];
+
 /**
- * Streams an object body to a local file the engine can read: hashes the stored bytes, gunzips `.gz`
- * objects, removes a UTF-8 BOM and turns CRLF into LF, in one pass with large writes. Memory stays flat
- * whatever the object size.
+ * Streams an object body to a local file the engine can read, in one pass with large writes: hashes the
+ * stored bytes, gunzips gzip content (recognised by its magic bytes), removes a UTF-8 BOM, turns CRLF into
+ * LF, hashes the decoded text and scans its records (see line-scan.ts). Memory stays flat whatever the
+ * object size. Past `maxTextBytes` of decoded text nothing more is written, but the scan goes on to the
+ * end so that the records the file holds are still counted.
  */
-export async function materialize(body: Readable, key: string, path: string): Promise<SourceFile> {
-  const hash = createHash('sha256');
+export async function materialize(body: Readable, path: string, options: MaterializeOptions): Promise<SourceFile> {
+  const storedHash = createHash('sha256');
+  const textHash = createHash('sha256');
   let storedBytes = 0;
   let textBytes = 0;
+  const source = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  // The first bytes decide whether the content is gzip.
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let done = false;
+  while (headBytes < GZIP_MAGIC.length) {
+    const next = await source.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    head.push(next.value);
+    headBytes += next.value.length;
+  }
+  const first = Buffer.concat(head);
+  const gzip = first.length >= 2 && first[0] === GZIP_MAGIC[0] && first[1] === GZIP_MAGIC[1];
   async function* stored(): AsyncGenerator<Buffer> {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      storedBytes += chunk.length;
-      yield chunk;
+    storedBytes += first.length;
+    storedHash.update(first);
+    yield first;
+    if (done) return;
+    for (let next = await source.next(); !next.done; next = await source.next()) {
+      storedHash.update(next.value);
+      storedBytes += next.value.length;
+      yield next.value;
     }
   }
-  const gzip = /\.gz$/i.test(key);
   const file = await open(path, 'w');
   // `pipeline` (not `.pipe`) listens for the gunzip stream's errors from the start, and hands a corrupt
   // stream's error to the loop below instead of raising it as an unhandled 'error' event.
@@ -134,24 +184,48 @@ export async function materialize(body: Readable, key: string, path: string): Pr
     : stored();
   const writer = new CoalescingWriter(file);
   const normaliser = new TextNormaliser();
+  const limit = options.maxTextBytes ?? Number.POSITIVE_INFINITY;
+  let written = 0;
+  const scanner = new LineScanner(options.scan, async (bytes) => {
+    if (written + bytes.length > limit) {
+      written = limit + 1;
+      return;
+    }
+    written += bytes.length;
+    await writer.write(bytes);
+  });
+  let scan: ScanResult;
   try {
     for await (const chunk of chunks) {
       const text = normaliser.push(chunk);
       textBytes += text.length;
-      await writer.write(text);
+      textHash.update(text);
+      await scanner.push(text);
     }
     const rest = normaliser.end();
     textBytes += rest.length;
-    await writer.write(rest);
+    textHash.update(rest);
+    await scanner.push(rest);
+    scan = await scanner.end();
     await writer.close();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (gzip && (err.code?.startsWith('Z_') || /incorrect header check|unexpected end of file/i.test(err.message))) {
-      throw new UnreadableFileError(`not a valid gzip file: ${err.message}`);
+      const partial = await scanner.end().catch(() => undefined);
+      throw new UnreadableFileError(`not a valid gzip file: ${err.message}`, partial?.records);
     }
     throw e;
   } finally {
     await file.close();
   }
-  return { path, sha256: hash.digest('hex'), storedBytes, textBytes };
+  return {
+    path,
+    sha256: textHash.digest('hex'),
+    storedSha256: storedHash.digest('hex'),
+    storedBytes,
+    textBytes,
+    gzip,
+    scan,
+    ...(written > limit ? { tooLarge: { limit } } : {}),
+  };
 }

@@ -3,6 +3,7 @@
  * and validates every value, and tells for every row which rules it breaks. No I/O here.
  */
 import type { ContractProperty, DatasetContract } from '../shared/contracts';
+import { MAX_LINE_BYTES } from './limits';
 
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -19,8 +20,6 @@ export const typedColumn = (p: ContractProperty): string => sqlIdent(`t_${p.name
 
 /** Field separator for reading NDJSON as whole lines: four control bytes no text line contains. */
 const LINE_READER_DELIMITER = "chr(30) || chr(31) || chr(30) || chr(31)";
-// DuckDB reads in buffers of 16 lines of this size: 8 MB lines keep a buffer at 128 MB.
-const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
 function jsonPath(segments: readonly string[]): string {
   return `$.${segments.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('.')}`;
@@ -108,7 +107,16 @@ FROM (
 
 const INTEGER_TEXT = String.raw`^\s*[-+]?[0-9]+\s*$`;
 const DATE_TEXT = String.raw`^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$`;
-const TIMESTAMP_TEXT = String.raw`^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$`;
+/** Date and time of an ISO-8601 timestamp, before its zone. */
+const TIMESTAMP_LOCAL = String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?`;
+/**
+ * A timestamp must say its zone: `Z` or an offset within ±18:00 (ISO-8601's and java.time's range). A
+ * zone-less timestamp is refused, not taken as UTC: the same text means different instants to different
+ * producers (see the README, "Timestamps").
+ */
+const TIMESTAMP_TEXT = String.raw`^\s*${TIMESTAMP_LOCAL}\s*(Z|[+-](0[0-9]|1[0-7])(:?[0-5][0-9])?|[+-]18(:?00)?)\s*$`;
+const ZONELESS_TIMESTAMP_TEXT = String.raw`^\s*${TIMESTAMP_LOCAL}\s*$`;
+const OFFSET_TIMESTAMP_TEXT = String.raw`^\s*${TIMESTAMP_LOCAL}\s*[+-][0-9]{2}(:?[0-9]{2})?\s*$`;
 
 /**
  * A missing value: NULL, empty or only spaces (as DuckDB's `trim`). Most values do not start with a space,
@@ -192,6 +200,11 @@ export function reasonExpression(p: ContractProperty, v: string = typedExpressio
   const label = (text: string) => sqlString(`${p.name}: ${text}`);
   const branches: string[] = [];
   branches.push(`WHEN ${blankExpression(p)} THEN ${p.required ? label('missing required value') : 'NULL'}`);
+  if (p.type.logicalType === 'timestamp') {
+    const r = rawColumn(p);
+    branches.push(`WHEN (${v}) IS NULL AND regexp_full_match(${r}, ${sqlString(ZONELESS_TIMESTAMP_TEXT)}) THEN ${label('no time zone (add Z or an offset such as -03:00)')}`);
+    branches.push(`WHEN (${v}) IS NULL AND regexp_full_match(${r}, ${sqlString(OFFSET_TIMESTAMP_TEXT)}) AND NOT regexp_full_match(${r}, ${sqlString(TIMESTAMP_TEXT)}) THEN ${label('offset outside ±18:00')}`);
+  }
   if (p.type.logicalType !== 'string') branches.push(`WHEN (${v}) IS NULL THEN ${label(TYPE_REASONS[p.type.logicalType](p))}`);
   const rules = p.rules;
   if (rules.acceptedValues) {
@@ -240,7 +253,17 @@ export function cleanExpression(p: ContractProperty, v: string = typedExpression
 }
 
 /** The pieces of the row check shared by the full check and the single-pass clean copy. */
-function checkParts(contract: DatasetContract, projectionStartDate: string, fast = false) {
+/** The latest event time accepted, as the SQL literal comparable with the event column, and as text for reasons. */
+function latestEvent(p: ContractProperty, latestEventTime: Date): { literal: string; text: string } {
+  if (p.type.logicalType === 'date') {
+    const day = latestEventTime.toISOString().slice(0, 10);
+    return { literal: `DATE ${sqlString(day)}`, text: day };
+  }
+  const instant = latestEventTime.toISOString();
+  return { literal: `TIMESTAMP ${sqlString(instant.replace('T', ' ').replace('Z', ''))}`, text: instant };
+}
+
+function checkParts(contract: DatasetContract, projectionStartDate: string, latestEventTime: Date, fast = false) {
   const eventProperty = contract.properties.find((x) => x.name === contract.eventTimeColumn)!;
   const event = typedColumn(eventProperty);
   const eventDay = eventProperty.type.logicalType === 'date' ? event : `CAST(${event} AS DATE)`;
@@ -249,6 +272,9 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, fast
   const typed = contract.properties.map((p) => `${conversions.get(p)!.typed} AS ${typedColumn(p)}`);
   const reasons = contract.properties.map((p) => reasonExpression(p, typedColumn(p)));
   const early = `CASE WHEN ${eventDay} < DATE ${sqlString(projectionStartDate)} THEN ${sqlString(`${contract.eventTimeColumn}: before ${projectionStartDate}, the first day the silver table can show`)} END`;
+  // An event later than the future horizon is refused: no partition the catalog shows could hold it.
+  const latest = latestEvent(eventProperty, latestEventTime);
+  const late = `CASE WHEN ${event} > ${latest.literal} THEN ${sqlString(`${contract.eventTimeColumn}: later than ${latest.text}, the latest event time accepted (processing time plus the stage's future horizon)`)} END`;
   return {
     /**
      * TRUE when the row breaks no rule (NULL or FALSE otherwise). The single pass's readers set no parse
@@ -258,9 +284,10 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, fast
       ...(fast ? [] : ['_parse_error IS NULL']),
       ...contract.properties.map((p) => cleanExpression(p, typedColumn(p), fast ? { canonical: conversions.get(p)!.canonical?.(typedColumn(p)) } : undefined)),
       fast ? `${eventDay} >= DATE ${sqlString(projectionStartDate)}` : `(${eventDay} IS NULL OR ${eventDay} >= DATE ${sqlString(projectionStartDate)})`,
+      fast ? `${event} <= ${latest.literal}` : `(${event} IS NULL OR ${event} <= ${latest.literal})`,
     ].join('\n      AND '),
     /** Every reason expression of a row, the parse error first; NULL where a rule holds. */
-    all: ['_parse_error', ...reasons, early].join(',\n      '),
+    all: ['_parse_error', ...reasons, early, late].join(',\n      '),
     /** Partition of a row: its event date as text, `unknown` when it has none (quarantined rows only). */
     dt: `coalesce(${eventDate}, 'unknown')`,
     /**
@@ -277,11 +304,16 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, fast
  * SQL creating `checked` from `src`: every typed value, the list of reasons of each row (empty = valid)
  * and the row's partition date (the event date, `unknown` when it cannot be read).
  */
-export function checkSql(contract: DatasetContract, projectionStartDate: string): string {
-  const { all, clean, dt, typedSource } = checkParts(contract, projectionStartDate);
-  // A CSV record is kept as a JSON object of its fields; a JSON record as its original line.
-  const record =
-    contract.format === 'csv' ? `to_json({${contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: ${rawColumn(p)}`).join(', ')}})::VARCHAR` : '_raw';
+export function checkSql(contract: DatasetContract, projectionStartDate: string, latestEventTime: Date, pads?: PiiPads): string {
+  const { all, clean, dt, typedSource } = checkParts(contract, projectionStartDate, latestEventTime);
+  // A CSV record is kept as a JSON object of its fields; a JSON record as its original line. A dataset
+  // with PII columns keeps, for a parsed row, the object of its fields with every PII value replaced by
+  // its keyed hash (as in silver), and nothing for a row that could not be parsed (see quarantine-record.ts).
+  const pii = contract.properties.some((p) => p.pii);
+  if (pii && !pads) throw new Error(`dataset ${contract.name} has PII columns but no PII key was given`);
+  const field = (p: ContractProperty) => (p.pii ? `CASE WHEN ${rawColumn(p)} IS NOT NULL THEN ${hmacSha256Expression(rawColumn(p), pads!.innerPadHex, pads!.outerPadHex)} END` : rawColumn(p));
+  const fields = `to_json({${contract.properties.map((p) => `${sqlString(contract.format === 'csv' ? p.sourcePath[0] : p.name)}: ${field(p)}`).join(', ')}})::VARCHAR`;
+  const record = pii ? `CASE WHEN _parse_error IS NULL THEN ${fields} END` : contract.format === 'csv' ? fields : '_raw';
   // Most rows are valid: the boolean clean check (TRUE exactly when no reason applies, tested as such)
   // settles them, and the reasons are only worked out, and listed, for the others. The original record
   // is kept only for rows going to quarantine.
@@ -305,8 +337,8 @@ export const NOT_CLEAN_MARKER = 'medallion: a row breaks a rule';
  * pass accepts (see `fastTypedExpression` and `cleanExpression`), aborts the statement with
  * NOT_CLEAN_MARKER, and the caller then takes the full path.
  */
-export function cleanSilverSelectSql(contract: DatasetContract, projectionStartDate: string, lineage: LineageValues, pads?: PiiPads): string {
-  const { clean, silverDt, typedSource } = checkParts(contract, projectionStartDate, true);
+export function cleanSilverSelectSql(contract: DatasetContract, projectionStartDate: string, latestEventTime: Date, lineage: LineageValues, pads?: PiiPads): string {
+  const { clean, silverDt, typedSource } = checkParts(contract, projectionStartDate, latestEventTime, true);
   return silverSelectSql(contract, lineage, pads, `(SELECT *, ${silverDt} AS dt FROM (${typedSource}))
 WHERE CASE WHEN ${clean} THEN true ELSE error(${sqlString(NOT_CLEAN_MARKER)}) END`);
 }

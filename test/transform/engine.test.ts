@@ -33,7 +33,7 @@ describe('JSON-array sources', () => {
     });
     expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2020-11-01', 1], ['2020-11-02', 1]]);
     const unknown = r.quarantine.find((p) => p.dt === 'unknown')!;
-    expect(JSON.parse(readFileSync(unknown.files[0], 'utf8'))).toEqual({ source_key: 'clicks/a.json', line: 3, reasons: ['not a JSON object'], record: '"not an object"' });
+    expect(JSON.parse(readFileSync(unknown.files[0], 'utf8'))).toEqual({ source_key: 'clicks/a.json', source_version: 'v1', line: 3, reasons: ['not a JSON object'], record: '"not an object"' });
   });
 
   it('a file that is not a JSON array at all is unreadable as a whole', async () => {

@@ -12,9 +12,10 @@ import { materialize, UnreadableFileError } from '../../lambdas/transform/source
 async function text(chunks: (string | Buffer)[], key = 'prints/a.json') {
   const path = join(mkdtempSync(join(tmpdir(), 'source-')), 'source.txt');
   const buffers = chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'binary') : c));
-  const source = await materialize(Readable.from(buffers), key, path);
+  const source = await materialize(Readable.from(buffers), path, { scan: { format: 'json-array', maxLineBytes: 1 << 20 } });
+  void key;
   const stored = Buffer.concat(buffers);
-  expect(source.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
+  expect(source.storedSha256).toBe(createHash('sha256').update(stored).digest('hex'));
   expect(source.storedBytes).toBe(stored.length);
   const out = readFileSync(path);
   expect(source.textBytes).toBe(out.length);
@@ -65,14 +66,38 @@ describe('materialize: stored bytes to the text the engine reads', () => {
       });
       const slow = (await import('../../lambdas/transform/source-file')) as typeof sourceFile;
       const body = new PassThrough();
-      body.end(Buffer.from('not gzip at all, '.repeat(1000)));
+      body.end(Buffer.concat([Buffer.from([0x1f, 0x8b, 0x00]), Buffer.from('not gzip at all, '.repeat(1000))]));
       const path = join(mkdtempSync(join(tmpdir(), 'source-')), 'source.txt');
-      await expect(slow.materialize(body, 'prints/a.json.gz', path)).rejects.toThrow(/^not a valid gzip file: incorrect header check$/);
+      await expect(slow.materialize(body, path, { scan: { format: 'ndjson', maxLineBytes: 1 << 20 } }))
+        .rejects.toThrow(/^not a valid gzip file: /);
     });
   });
 
   it('a corrupt gzip object is unreadable, with the reason', async () => {
-    await expect(text(['not gzip at all'], 'prints/a.json.gz')).rejects.toThrow(UnreadableFileError);
-    await expect(text(['not gzip at all'], 'prints/a.json.gz')).rejects.toThrow(/^not a valid gzip file: incorrect header check$/);
+    const corrupt = Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not gzip at all')]);
+    await expect(text([corrupt], 'prints/a.json.gz')).rejects.toThrow(UnreadableFileError);
+    await expect(text([corrupt], 'prints/a.json')).rejects.toThrow(/^not a valid gzip file: /);
+  });
+
+  it('gzip is recognised by its magic bytes, whatever the key; the content hash is the decoded text', async () => {
+    const plain = Buffer.from('{"a":1}\r\n{"a":2}\n');
+    const decode = async (bytes: Buffer) =>
+      materialize(Readable.from([bytes]), join(mkdtempSync(join(tmpdir(), 'source-')), 'source.txt'), { scan: { format: 'ndjson', maxLineBytes: 1 << 20 } });
+    const [a, b] = [await decode(plain), await decode(gzipSync(plain))];
+    expect(b.gzip).toBe(true);
+    expect(a.gzip).toBe(false);
+    expect(readFileSync(b.path, 'utf8')).toBe('{"a":1}\n{"a":2}\n');
+    expect(b.sha256).toBe(a.sha256);
+    expect(b.storedSha256).not.toBe(a.storedSha256);
+    expect(a.scan.records).toBe(2);
+  });
+
+  it('a corrupt gzip tail still counts the records decoded before it', async () => {
+    const gz = gzipSync(Buffer.from('{"a":1}\n{"a":2}\n'.repeat(5000)));
+    const cut = gz.subarray(0, gz.length - 20);
+    const path = join(mkdtempSync(join(tmpdir(), 'source-')), 'source.txt');
+    const error = await materialize(Readable.from([cut]), path, { scan: { format: 'ndjson', maxLineBytes: 1 << 20 } }).catch((e: UnreadableFileError) => e);
+    expect(error).toBeInstanceOf(UnreadableFileError);
+    expect((error as UnreadableFileError).records).toBeGreaterThan(9000);
   });
 });
