@@ -3,6 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import type { RunManifest } from '../lambdas/shared/manifest';
 import { manifestKey } from '../lambdas/shared/manifest';
+import { isFolderMarker } from '../lambdas/transform/keys';
 import { fileIdOf, type ObjectRef } from '../lambdas/transform/process-object';
 import type { LocalPlatform } from './platform';
 import { pumpOnce, type SqsHandler } from './sqs-pump';
@@ -54,6 +55,8 @@ export interface DrainOptions {
  */
 export async function processUntilDone(platform: LocalPlatform, handler: SqsHandler, refs: readonly ObjectRef[], options: DrainOptions = {}): Promise<RunManifest[]> {
   const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  // A folder marker is not a file: the transform ignores it and writes no manifest.
+  refs = refs.filter((r) => !isFolderMarker(r.key));
   const manifests = new Map<string, RunManifest>();
   while (manifests.size < refs.length) {
     const { received } = await pumpOnce(platform, handler);

@@ -98,6 +98,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       QUARANTINE_BUCKET: buckets.quarantine,
       OPERATIONS_BUCKET: buckets.silver,
       PROJECTION_START_DATE: config.catalog.projectionStartDate,
+      FUTURE_HORIZON_DAYS: String(config.catalog.futureHorizonDays),
+      MAX_FILE_BYTES: String(config.transform.maxFileMiB * 1024 * 1024),
       PII_KEY_SECRET_ID: secretName,
       WORK_DIR: mkdtempSync(join(tmpdir(), 'medallion-work-')),
       POWERTOOLS_METRICS_DISABLED: 'true',

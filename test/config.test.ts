@@ -31,9 +31,9 @@ describe('stage config', () => {
       removalPolicy: 'retain',
       athena: { bytesScannedCutoffPerQuery: 1000 },
       ingest: { maxReceiveCount: 0, visibilityTimeoutSeconds: 10 },
-      transform: { ...dev.transform, batchSize: 11 },
+      transform: { ...dev.transform, batchSize: 11, maxFileMiB: 5000 },
       lifecycle: { ...dev.lifecycle, quarantine: { expireAfterDays: 10, transitionToGlacierIrAfterDays: 20 } },
-      catalog: { projectionStartDate: '01/01/2000' },
+      catalog: { projectionStartDate: '01/01/2000', futureHorizonDays: -1 },
       alarmEmail: 'nobody',
     };
     expect(validateStageConfig(bad)).toEqual([
@@ -42,6 +42,8 @@ describe('stage config', () => {
       'ingest.maxReceiveCount must be a whole number ≥ 1, got 0',
       'ingest.visibilityTimeoutSeconds must be 30..43200, got 10',
       'transform.batchSize must be 1..10, got 11',
+      'transform.maxFileMiB must be 1..4096 (40% of transform.ephemeralStorageMb), got 5000',
+      'catalog.futureHorizonDays must be a whole number of days 0..3660, got -1',
       'ingest.visibilityTimeoutSeconds (10) must be at least 6 × transform.timeoutSeconds (1800), as AWS recommends for SQS event sources',
       "athena.bytesScannedCutoffPerQuery must be a whole number ≥ 10000000 (Athena's minimum), got 1000",
       "catalog.projectionStartDate must be a YYYY-MM-DD date, got '01/01/2000'",

@@ -29,6 +29,8 @@ function dependencies(): TransformDeps {
       quarantineBucket: required('QUARANTINE_BUCKET'),
       operationsBucket: required('OPERATIONS_BUCKET'),
       projectionStartDate: required('PROJECTION_START_DATE'),
+      futureHorizonDays: Number(process.env.FUTURE_HORIZON_DAYS ?? 1),
+      ...(process.env.MAX_FILE_BYTES ? { maxTextBytes: Number(process.env.MAX_FILE_BYTES) } : {}),
       workDir: process.env.WORK_DIR ?? tmpdir(),
     },
     piiPads,

@@ -86,6 +86,8 @@ interface Outcome {
   readonly quarantine: readonly PartitionOutput[];
 }
 
+const NOTHING_READ: EngineResult = { rowsIn: 0, rowsValid: 0, rowsQuarantined: 0, rowsSuperseded: 0, reasons: {}, silver: [], quarantine: [], readPath: 'full' };
+
 /**
  * Processes one bronze object end to end, as a short pipeline of steps that each return an outcome:
  * resolve the contract → fetch the object → decode it (gunzip, text, record scan) → transform → claim its
@@ -230,9 +232,12 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
     if (source.tooLarge) {
       return wholeFile(c, `decoded size ${source.textBytes} bytes is over the limit of ${source.tooLarge.limit} bytes for one file (stage config transform.maxFileMiB); split the file`, records ?? 0);
     }
+    const scanRejects = source.scan.rejects;
     let result: EngineResult;
     try {
-      result = await transformFile({
+      // Every record set aside by the scan: nothing is left for the engine (an NDJSON text of empty lines).
+      if (records !== undefined && records > 0 && records === scanRejects.length && c.format !== 'csv') result = NOTHING_READ;
+      else result = await transformFile({
         contract: c,
         textPath: source.path,
         lineage: { sourceKey: ref.key, sourceVersion: base.version_id ?? base.etag ?? '', fileId, ingestedAt: lastModified.toISOString() },
@@ -246,7 +251,6 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
       throw e;
     }
     // The lines the scan set aside are quarantined rows of their own, in partition `unknown`.
-    const scanRejects = source.scan.rejects;
     const reasons: Record<string, number> = { ...result.reasons };
     const quarantine = [...result.quarantine];
     if (scanRejects.length > 0) {

@@ -56,6 +56,7 @@ export class CatalogStack extends Stack {
         bronzeBucket: props.bronzeBucket,
         silverBucket: props.silverBucket,
         projectionStartDate: config.catalog.projectionStartDate,
+        futureHorizonDays: config.catalog.futureHorizonDays,
       });
     }
     this.manifestsTable = new glue.CfnTable(this, 'ManifestsTable', {

@@ -13,6 +13,8 @@ export interface ContractTablesProps {
   readonly silverBucket: IBucket;
   /** First day of the silver partition projection, YYYY-MM-DD. */
   readonly projectionStartDate: string;
+  /** Days after now the projection reaches (the transform's future horizon). */
+  readonly futureHorizonDays: number;
 }
 
 const TEXT_INPUT = 'org.apache.hadoop.mapred.TextInputFormat';
@@ -67,7 +69,8 @@ export class ContractTables extends Construct {
           'projection.enabled': 'true',
           [`projection.${PARTITION_COLUMN}.type`]: 'date',
           [`projection.${PARTITION_COLUMN}.format`]: 'yyyy-MM-dd',
-          [`projection.${PARTITION_COLUMN}.range`]: `${props.projectionStartDate},NOW`,
+          // Reaches as far ahead as the transform accepts events, so every silver row is queryable.
+          [`projection.${PARTITION_COLUMN}.range`]: `${props.projectionStartDate},NOW+${props.futureHorizonDays}DAYS`,
           [`projection.${PARTITION_COLUMN}.interval`]: '1',
           [`projection.${PARTITION_COLUMN}.interval.unit`]: 'DAYS',
           'storage.location.template': `${silverLocation}${PARTITION_COLUMN}=\${${PARTITION_COLUMN}}/`,

@@ -74,6 +74,12 @@ export interface StageConfig {
     readonly ephemeralStorageMb: number;
     /** Messages per invocation (1-10). */
     readonly batchSize: number;
+    /**
+     * Largest decoded (decompressed) size of one source file, in MiB. A larger file is quarantined whole,
+     * with its records counted, instead of filling /tmp. At most 40% of `ephemeralStorageMb`: the rest
+     * holds the Parquet output and DuckDB's spill files.
+     */
+    readonly maxFileMiB: number;
   };
   readonly athena: {
     /** Per-query cutoff of bytes scanned; Athena's minimum is 10 MB. */
@@ -82,6 +88,11 @@ export interface StageConfig {
   readonly catalog: {
     /** First day of the silver partition projection (YYYY-MM-DD); events before it are quarantined. */
     readonly projectionStartDate: string;
+    /**
+     * How many days after processing an event time may be. The partition projection reaches as far
+     * (`NOW+<n>DAYS`), so every accepted row is queryable; later events are quarantined with their reason.
+     */
+    readonly futureHorizonDays: number;
   };
   readonly api: ApiConfig;
   /** Roles allowed to read bronze objects besides the transform (break-glass forensics); bronze holds PII in clear. */
@@ -116,9 +127,9 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
       accessLogs: { expireAfterDays: 30 },
     },
     ingest: { maxReceiveCount: 3, visibilityTimeoutSeconds: 1800 },
-    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10 },
+    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxFileMiB: 4096 },
     athena: { bytesScannedCutoffPerQuery: 10 * GIB },
-    catalog: { projectionStartDate: '2000-01-01' },
+    catalog: { projectionStartDate: '2000-01-01', futureHorizonDays: 1 },
     api: {
       authorization: 'iam',
       throttleRateLimit: 50,
@@ -148,9 +159,9 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
       accessLogs: { expireAfterDays: 365 },
     },
     ingest: { maxReceiveCount: 5, visibilityTimeoutSeconds: 1800 },
-    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10 },
+    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxFileMiB: 4096 },
     athena: { bytesScannedCutoffPerQuery: 100 * GIB },
-    catalog: { projectionStartDate: '2000-01-01' },
+    catalog: { projectionStartDate: '2000-01-01', futureHorizonDays: 1 },
     api: {
       authorization: 'iam',
       throttleRateLimit: 200,
@@ -232,6 +243,11 @@ export function validateStageConfig(c: StageConfig): string[] {
   if (!Number.isInteger(t.timeoutSeconds) || t.timeoutSeconds < 10 || t.timeoutSeconds > 900) problems.push(`transform.timeoutSeconds must be 10..900, got ${t.timeoutSeconds}`);
   if (!Number.isInteger(t.ephemeralStorageMb) || t.ephemeralStorageMb < 512 || t.ephemeralStorageMb > 10240) problems.push(`transform.ephemeralStorageMb must be 512..10240, got ${t.ephemeralStorageMb}`);
   if (!Number.isInteger(t.batchSize) || t.batchSize < 1 || t.batchSize > 10) problems.push(`transform.batchSize must be 1..10, got ${t.batchSize}`);
+  if (!Number.isInteger(t.maxFileMiB) || t.maxFileMiB < 1 || t.maxFileMiB > Math.floor(t.ephemeralStorageMb * 0.4)) {
+    problems.push(`transform.maxFileMiB must be 1..${Math.floor(t.ephemeralStorageMb * 0.4)} (40% of transform.ephemeralStorageMb), got ${t.maxFileMiB}`);
+  }
+  const horizon = c.catalog.futureHorizonDays;
+  if (!Number.isInteger(horizon) || horizon < 0 || horizon > 3660) problems.push(`catalog.futureHorizonDays must be a whole number of days 0..3660, got ${horizon}`);
   if (c.ingest.visibilityTimeoutSeconds < 6 * t.timeoutSeconds) {
     problems.push(`ingest.visibilityTimeoutSeconds (${c.ingest.visibilityTimeoutSeconds}) must be at least 6 × transform.timeoutSeconds (${6 * t.timeoutSeconds}), as AWS recommends for SQS event sources`);
   }

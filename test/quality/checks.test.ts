@@ -66,8 +66,10 @@ describe('quality checks on DuckDB (the local Athena engine)', () => {
     ];
     await c.run(`CREATE TABLE s.events AS SELECT * FROM (VALUES ${rows.join(', ')}) t(event_id, device, "timestamp", dt)`);
     await c.run(`CREATE TABLE o.manifests AS SELECT * FROM (VALUES
-      ('events', 100, 10, '2024-03-04T01:00:00.000Z'), ('events', 100, 30, '2024-03-04T02:00:00.000Z'),
-      ('events', 500, 500, '2024-03-01T00:00:00.000Z'), ('prints', 10, 10, '2024-03-04T02:00:00.000Z')) t(dataset, rows_in, rows_quarantined, processed_at)`);
+      ('events', 100, 10, '2024-03-04T01:00:00.000Z', 'ingested'), ('events', 100, 30, '2024-03-04T02:00:00.000Z', 'ingested'),
+      -- A version replaced by a newer one of the same key: its rows left silver, and the ratio leaves it out.
+      ('events', 100, 100, '2024-03-04T01:30:00.000Z', 'superseded'),
+      ('events', 500, 500, '2024-03-01T00:00:00.000Z', 'ingested'), ('prints', 10, 10, '2024-03-04T02:00:00.000Z', 'ingested')) t(dataset, rows_in, rows_quarantined, processed_at, status)`);
   });
   afterAll(() => c.closeSync());
 

@@ -39,7 +39,7 @@ describe('catalog stack', () => {
       'projection.enabled': 'true',
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
-      'projection.dt.range': '2000-01-01,NOW',
+      'projection.dt.range': '2000-01-01,NOW+1DAYS',
       'projection.dt.interval': '1',
       'projection.dt.interval.unit': 'DAYS',
     });
@@ -86,7 +86,7 @@ describe('catalog stack', () => {
     expect(manifests.StorageDescriptor.Columns.map((c: { Name: string; Type: string }) => `${c.Name}:${c.Type}`)).toEqual([
       'dataset:string', 'key:string', 'version_id:string', 'etag:string', 'file_id:string', 'status:string', 'rows_in:bigint', 'rows_valid:bigint',
       'rows_quarantined:bigint', 'rows_superseded:bigint', 'reasons:map<string,bigint>', 'partitions:array<struct<dt:string,rows:bigint,key:string>>',
-      'quarantine:array<struct<dt:string,rows:bigint,key:string>>', 'content_sha256:string', 'duplicate_of:string', 'bytes:bigint', 'processed_at:string',
+      'quarantine:array<struct<dt:string,rows:bigint,key:string>>', 'content_sha256:string', 'duplicate_of:string', 'supersedes:string', 'superseded_by:string', 'bytes:bigint', 'processed_at:string',
       'duration_ms:bigint', 'error:string',
     ]);
     expect(JSON.stringify(manifests.StorageDescriptor.Location)).toContain('/_operations/manifests/');

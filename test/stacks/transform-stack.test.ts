@@ -26,7 +26,7 @@ describe('transform stack', () => {
     });
     const env = (fn().Properties as any).Environment.Variables;
     expect(Object.keys(env).sort()).toEqual([
-      'CONTRACTS_DIR', 'METRICS_NAMESPACE', 'NODE_OPTIONS', 'OPERATIONS_BUCKET', 'PII_KEY_SECRET_ID', 'POWERTOOLS_SERVICE_NAME', 'PROJECTION_START_DATE', 'QUARANTINE_BUCKET', 'SILVER_BUCKET',
+      'CONTRACTS_DIR', 'FUTURE_HORIZON_DAYS', 'MAX_FILE_BYTES', 'METRICS_NAMESPACE', 'NODE_OPTIONS', 'OPERATIONS_BUCKET', 'PII_KEY_SECRET_ID', 'POWERTOOLS_SERVICE_NAME', 'PROJECTION_START_DATE', 'QUARANTINE_BUCKET', 'SILVER_BUCKET',
     ]);
   });
 
@@ -48,11 +48,17 @@ describe('transform stack', () => {
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'data-platform-dev@example.com' });
   });
 
-  it('grants least privilege: read bronze, read silver operations data, put silver and quarantine, read the PII key; never delete', () => {
+  it('grants least privilege: read bronze, read silver operations data, put and delete silver and quarantine objects, read the PII key; never write or delete bronze', () => {
     const policies = Object.values(resourcesOf(t, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('TransformRole'));
     const statements = policies.flatMap((p) => (p.Properties.PolicyDocument as any).Statement as { Action: string | string[]; Resource: unknown }[]);
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    expect(actions.filter((a) => /Delete|\*$/.test(a) && a.startsWith('s3:') && !['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*'].includes(a))).toEqual([]);
+    expect(actions.filter((a) => /Delete|\*$/.test(a) && a.startsWith('s3:') && !['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*'].includes(a))).toEqual(['s3:DeleteObject*']);
+    // Deletes (an overwritten key's previous outputs) reach silver and quarantine only.
+    const deletes = statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:DeleteObject*')).map((s) => JSON.stringify(s.Resource));
+    expect(deletes).toHaveLength(1);
+    expect(deletes.join()).not.toContain('Bronze');
+    expect(deletes.join()).toMatch(/Silver/);
+    expect(deletes.join()).toMatch(/Quarantine/);
     expect(actions).toEqual(expect.arrayContaining(['s3:PutObject', 'secretsmanager:GetSecretValue', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'logs:PutLogEvents']));
     const writes = statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:PutObject')).map((s) => JSON.stringify(s.Resource));
     expect(writes.join()).not.toContain('Bronze');

@@ -137,10 +137,10 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
       check: `${contract.name} quarantine ratio`,
       kind: 'quarantine',
       severity: 'error',
-      sql: `SELECT coalesce(100.0 * sum(rows_quarantined) / nullif(sum(rows_in), 0), 0.0) FROM ${settings.databases.ops}.manifests WHERE dataset = ${quote(contract.name)} AND processed_at >= ${quote(since)}`,
+      sql: `SELECT coalesce(100.0 * sum(rows_quarantined) / nullif(sum(rows_in), 0), 0.0) FROM ${settings.databases.ops}.manifests WHERE dataset = ${quote(contract.name)} AND status <> 'superseded' AND processed_at >= ${quote(since)}`,
       threshold: { operator: 'mustBeLessOrEqualTo', value: settings.maxQuarantinePercent ?? 25 },
       unit: 'percent',
-      description: `quarantined rows in percent of the rows of ${contract.name} files processed since ${since}`,
+      description: `quarantined rows in percent of the rows of ${contract.name} files processed since ${since} (versions a newer one replaced are left out)`,
     });
   }
   return checks;
