@@ -18,8 +18,9 @@ const print = (day: string, user: number, vp: string) => ({ day, event_data: { p
 const GOLD = 'medallion_dev_gold';
 const VPF = 'value_prop_features_published';
 
-async function partitionLocation(asOf: string): Promise<string | undefined> {
-  const out = await o.glue.send(new GetPartitionCommand({ DatabaseName: GOLD, TableName: VPF, PartitionValues: [asOf] })).catch(() => undefined);
+/** The location of a published Gold partition (value_prop_features unless told), undefined when there is none. */
+async function partitionLocation(asOf: string, dataset = 'value_prop_features'): Promise<string | undefined> {
+  const out = await o.glue.send(new GetPartitionCommand({ DatabaseName: GOLD, TableName: `${dataset}_published`, PartitionValues: [asOf] })).catch(() => undefined);
   return out?.Partition?.StorageDescriptor?.Location;
 }
 const json = async (key: string) => JSON.parse(await e2e.text(e2e.platform.buckets.silver, key)) as Record<string, unknown>;
@@ -109,6 +110,47 @@ describe('gold-build state machine, executed locally from the synthesized defini
     expect(execution.states.filter((s) => s.name === 'StartCheckQuery' && s.status === 'SUCCEEDED')).toHaveLength(12);
     expect(await partitionLocation('2020-11-28')).not.toBe(published);
     published = await partitionLocation('2020-11-28');
+  });
+
+  it('a failed blocking check blocks only the Gold datasets that read its source, directly or through other Gold datasets', async () => {
+    // Prints, taps and pays but no events: the blocking `events rowCount` fails. user_session_analysis reads
+    // events; daily_kpis reads user_session_analysis; the other three do not read events and are published.
+    const { execution, gate } = await runGoldBuild(o, { asOf: '2020-11-28' }, { execution: 'partial-1' });
+    const message =
+      'quality gate failed, Gold not published for user_session_analysis (events rowCount), daily_kpis (events rowCount; through user_session_analysis); ' +
+      'published: daily_revenue, data_quality_history, value_prop_features; failed checks: events rowCount = 0 rows (mustBeGreaterThan 0)';
+    expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'QualityGateFailed', message]);
+    expect(execution.states.filter((s) => s.index === undefined).map((s) => `${s.name}:${s.status}`)).toEqual([
+      'PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'AnythingToBuild:SUCCEEDED', 'BuildGold:SUCCEEDED',
+      'AnyDatasetBlocked:SUCCEEDED', 'AlertDatasetsBlocked:SUCCEEDED', 'RecordPartialRun:SUCCEEDED', 'QualityGateFailed:FAILED',
+    ]);
+    expect(gate!.results.filter((r) => r.status === 'fail').map((r) => r.id)).toEqual(['events.rowCount']);
+    expect(gate!.datasets).toEqual([
+      { dataset: 'user_session_analysis', blocked: true, blockedBy: ['events.rowCount'], through: [] },
+      { dataset: 'daily_kpis', blocked: true, blockedBy: ['events.rowCount'], through: ['user_session_analysis'] },
+      { dataset: 'daily_revenue', blocked: false, blockedBy: [], through: [] },
+      { dataset: 'data_quality_history', blocked: false, blockedBy: [], through: [] },
+      { dataset: 'value_prop_features', blocked: false, blockedBy: [], through: [] },
+    ]);
+    expect(await takeAlerts()).toEqual([message]);
+    // Published: a new partition of each dataset that does not read events; none of the two that do.
+    for (const dataset of ['daily_revenue', 'data_quality_history', 'value_prop_features']) expect([dataset, await partitionLocation('2020-11-28', dataset)]).toEqual([dataset, expect.stringContaining('/build=')]);
+    for (const dataset of ['user_session_analysis', 'daily_kpis']) expect([dataset, await partitionLocation('2020-11-28', dataset)]).toEqual([dataset, undefined]);
+    expect(await partitionLocation('2020-11-28')).not.toBe(published);
+    published = await partitionLocation('2020-11-28');
+    const run = await json('_operations/runs/partial-1.json');
+    expect(run).toMatchObject({
+      status: 'PARTIAL', checks_failed: 1, message,
+      blocked: [
+        { dataset: 'user_session_analysis', blocked_by: ['events.rowCount'], through: [] },
+        { dataset: 'daily_kpis', blocked_by: ['events.rowCount'], through: ['user_session_analysis'] },
+      ],
+    });
+    expect((run.builds as { dataset: string; as_of: string }[]).map((b) => [b.dataset, b.as_of])).toEqual([
+      ['daily_revenue', '2020-11-28'], ['data_quality_history', '2020-11-28'], ['value_prop_features', '2020-11-28'],
+    ]);
+    const results = (await e2e.text(e2e.platform.buckets.silver, '_operations/quality/partial-1.jsonl')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(results.filter((r) => (r.blocks as string[]).length > 0).map((r) => [r.id, r.status, r.blocks])).toEqual([['events.rowCount', 'fail', ['user_session_analysis', 'daily_kpis']]]);
   });
 
   it('judges a backfill on the data up to its dates: blocked while a source has none, then one build per as-of date', async () => {
