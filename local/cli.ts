@@ -6,7 +6,8 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { generate } from './generate';
 import { startLocalPlatform } from './platform';
-import { runBatch, type RunPhase, type RunReport } from './run';
+import { checkLabel } from '../lambdas/shared/quality';
+import { OrchestrationFailed, runBatch, type RunPhase, type RunReport } from './run';
 import { routeList, startApiServer } from './serve';
 import type { LocalPlatform } from './platform';
 
@@ -21,8 +22,10 @@ function isoDate(value: string): string {
   return value;
 }
 
+/** What `run` prints: files and rows, the orchestration, failed and warned checks, each Gold dataset built or blocked (and why), the outputs. */
 function summary(report: RunReport, outDir: string): string {
   const byStatus = new Map<string, number>();
+  const labels = new Map(report.quality.map((q) => [q.id, checkLabel(q)]));
   for (const f of report.files) byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + 1);
   const sum = (k: 'rows_in' | 'rows_valid' | 'rows_quarantined') => report.files.reduce((n, f) => n + f[k], 0);
   return [
@@ -33,8 +36,12 @@ function summary(report: RunReport, outDir: string): string {
     `quality: ${report.quality.length} checks, ${report.quality.filter((q) => q.status === 'warn').length} warning(s), ${report.quality.filter((q) => q.status === 'fail').length} failed`,
     ...report.quality
       .filter((q) => q.status !== 'pass')
-      .map((q) => `  ${q.status}: ${q.check.startsWith(q.dataset) ? q.check : `${q.dataset} ${q.check}`} = ${q.value === null ? 'no value' : Number(q.value.toFixed(2))}`),
-    ...report.gold.map((g) => `gold ${g.dataset}: ${g.rows} rows`),
+      .map((q) => `  ${q.status}: ${checkLabel(q)} = ${q.value === null ? 'no value' : Number(q.value.toFixed(2))}`),
+    ...report.gold.map((g) =>
+      g.blocked
+        ? `gold ${g.dataset}: BLOCKED by ${g.blockedBy.map((id) => labels.get(id) ?? id).join(', ')}${g.through.length ? ` (through ${g.through.join(', ')})` : ''}`
+        : `gold ${g.dataset}: ${g.rows} rows`,
+    ),
     `outputs: ${join(outDir, 'silver')}, ${join(outDir, 'quarantine')}, ${join(outDir, 'gold')}, ${join(outDir, 'report.json')}`,
   ].join('\n');
 }
@@ -100,7 +107,12 @@ async function runCommand(inputDir: string, opts: { out: string; endpoint?: stri
   const platform = await startLocalPlatform({ endpoint: opts.endpoint });
   try {
     const outDir = resolve(opts.out);
-    const report = await withProgress((onProgress) => runBatch(platform, resolve(inputDir), { outDir, asOf: opts.asOf, onProgress }));
+    const report = await withProgress((onProgress) => runBatch(platform, resolve(inputDir), { outDir, asOf: opts.asOf, onProgress })).catch((e: unknown) => {
+      // A failed gold-build still wrote report.json (and the Gold datasets the gate did not block): say what
+      // happened, then fail the command.
+      if (e instanceof OrchestrationFailed) console.log(summary(e.report, outDir));
+      throw e;
+    });
     console.log(summary(report, outDir));
     if (opts.thenServe !== undefined) await serve(platform, opts.thenServe);
   } finally {

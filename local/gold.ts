@@ -18,6 +18,11 @@ export interface GoldBuildInput {
   /** Database names, as in the Glue catalog of the stage. */
   readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
   readonly asOf?: string;
+  /**
+   * The Gold datasets to write (e.g. those the quality gate did not block); every Gold dataset is still
+   * defined as a view, since one may read another. @default every Gold dataset
+   */
+  readonly datasets?: readonly string[];
   /** Where `<dataset>.csv` and `<dataset>.parquet` are written. */
   readonly outDir: string;
   /** DuckDB memory limit, e.g. `4GB`; past it DuckDB spills to disk. @default DuckDB's (80% of RAM) */
@@ -88,8 +93,8 @@ async function registerJsonTable(c: DuckDBConnection, table: string, dir: string
 }
 
 /**
- * Builds every Gold dataset locally from the very SQL text deployed to Athena, on DuckDB with the Trino
- * compatibility layer, and writes `<dataset>.csv` and `<dataset>.parquet`.
+ * Builds the Gold datasets locally (every one unless `datasets` says which) from the very SQL text deployed
+ * to Athena, on DuckDB with the Trino compatibility layer, and writes `<dataset>.csv` and `<dataset>.parquet`.
  */
 export async function buildGold(input: GoldBuildInput): Promise<GoldOutput[]> {
   const db = await DuckDBInstance.create(':memory:', input.memoryLimit ? { memory_limit: input.memoryLimit } : {});
@@ -108,6 +113,7 @@ export async function buildGold(input: GoldBuildInput): Promise<GoldOutput[]> {
     for (const dataset of goldDatasets()) {
       const view = `${variables.gold}.${sqlIdent(dataset)}`;
       await c.run(`CREATE OR REPLACE VIEW ${view} AS ${renderGoldSql(goldSqlText(dataset), variables)}`);
+      if (input.datasets && !input.datasets.includes(dataset)) continue;
       const csv = join(input.outDir, `${dataset}.csv`);
       await c.run(`COPY (SELECT * FROM ${view} ORDER BY ALL) TO ${sqlString(csv)} (FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')`);
       await c.run(`COPY (SELECT * FROM ${view} ORDER BY ALL) TO ${sqlString(join(input.outDir, `${dataset}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);

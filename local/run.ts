@@ -6,7 +6,7 @@ import { loadContracts } from '../lambdas/shared/contracts';
 import { OPERATIONS_PREFIX, type RunManifest } from '../lambdas/shared/manifest';
 import { glueDatabaseName } from '../lib/naming';
 import { mirror } from './s3-mirror';
-import { buildGold, type GoldOutput } from './gold';
+import { buildGold } from './gold';
 import { processUntilDone, uploadDirectory } from './ingest';
 import { runGoldBuild, startLocalOrchestration } from './orchestration';
 import type { StateOutcome } from './state-machine';
@@ -37,6 +37,8 @@ export interface OrchestrationReport {
 }
 
 export interface QualityReport {
+  /** The check's id (`events.rowCount`), as in `quality_results` and in `blockedBy`. */
+  readonly id: string;
   readonly dataset: string;
   readonly check: string;
   readonly status: 'pass' | 'fail' | 'warn';
@@ -44,14 +46,32 @@ export interface QualityReport {
   readonly value: number | null;
 }
 
+/** One requested Gold dataset: built (rows, path of its CSV) or blocked by the quality gate (and why). */
+export interface GoldReport {
+  readonly dataset: string;
+  readonly blocked: boolean;
+  /** Ids of the failed blocking checks (see `quality`) of the sources it reads, directly or through other Gold datasets. */
+  readonly blockedBy: readonly string[];
+  /** The blocked Gold datasets it reads, through which the failure reached it. */
+  readonly through: readonly string[];
+  /** Rows written; null when blocked. */
+  readonly rows: number | null;
+  /** `gold/<dataset>.csv` (a Parquet file next to it); null when blocked. */
+  readonly path: string | null;
+}
+
 export interface RunReport {
   readonly files: FileReport[];
-  readonly gold: { dataset: GoldOutput['dataset']; rows: number; path: string }[];
+  /** Every requested Gold dataset once gold-build got past the gate; empty when it failed before or with an error. */
+  readonly gold: GoldReport[];
   readonly orchestration: OrchestrationReport[];
   readonly quality: QualityReport[];
 }
 
-/** The gold-build execution failed (a blocking quality check, or an error): Gold was not published. */
+/**
+ * The gold-build execution failed. Either the quality gate blocked some Gold datasets (`blocked`): those
+ * not blocked were built and exported; or an error stopped it (`blocked` empty): no Gold was exported.
+ */
 export class OrchestrationFailed extends Error {
   constructor(
     message: string,
@@ -83,8 +103,11 @@ export type RunPhase = 'upload' | 'transform' | 'gold-build';
 /**
  * `npm run local -- run`: uploads every file of `inputDir` to bronze, lets the transform process every
  * notification, runs the synthesized gold-build state machine (quality gate, then the Gold builds published
- * in the emulator), exports silver, quarantine, Gold and report.json to the output folder.
- * @throws OrchestrationFailed after writing report.json when gold-build fails (Gold is then not exported)
+ * in the emulator), exports silver, quarantine, Gold and report.json to the output folder. A failed blocking
+ * check blocks only the Gold datasets reading its source: the others are exported, the blocked ones are
+ * reported with the checks that block them.
+ * @throws OrchestrationFailed after writing report.json when gold-build fails: when the gate blocked any
+ * requested dataset (after exporting the others), or on an error (then no Gold is exported)
  */
 export async function runBatch(platform: LocalPlatform, inputDir: string, options: RunOptions): Promise<RunReport> {
   const handler = await loadTransformHandler(platform);
@@ -102,15 +125,19 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
   const { execution } = run;
   const manifestsDir = mkdtempSync(join(tmpdir(), 'medallion-manifests-'));
   await mirror(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, manifestsDir, () => false, true);
-  const failed = execution.status !== 'SUCCEEDED';
-  const gold = failed ? [] : await buildGold({
+  // Past the gate (succeeded, or failed by it after building the datasets it did not block): a verdict per dataset.
+  const verdicts = execution.status === 'SUCCEEDED' || execution.error === 'QualityGateFailed' ? (run.gate?.datasets ?? []) : [];
+  const built = verdicts.filter((v) => !v.blocked).map((v) => v.dataset);
+  const outputs = built.length === 0 ? [] : await buildGold({
     contracts: loadContracts(),
     silverDir: join(options.outDir, 'silver'),
     manifestsDir: join(manifestsDir, OPERATIONS_PREFIX, 'manifests'),
     databases: { silver: glueDatabaseName(platform.config, 'silver'), gold: glueDatabaseName(platform.config, 'gold'), ops: glueDatabaseName(platform.config, 'ops') },
     asOf: options.asOf,
+    datasets: built,
     outDir: join(options.outDir, 'gold'),
   });
+  const rows = new Map(outputs.map((g) => [g.dataset as string, g.rows]));
   const report: RunReport = {
     files: manifests
       .map((m) => ({
@@ -126,7 +153,14 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
         duplicate_of: m.duplicate_of,
       }))
       .sort((a, b) => a.key.localeCompare(b.key)),
-    gold: gold.map((g) => ({ dataset: g.dataset, rows: g.rows, path: `gold/${g.dataset}.csv` })),
+    gold: verdicts.map((v) => ({
+      dataset: v.dataset,
+      blocked: v.blocked,
+      blockedBy: v.blockedBy,
+      through: v.through,
+      rows: v.blocked ? null : rows.get(v.dataset)!,
+      path: v.blocked ? null : `gold/${v.dataset}.csv`,
+    })),
     orchestration: [
       {
         name: execution.name,
@@ -136,9 +170,9 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
         ...(execution.error ? { error: execution.error, cause: execution.cause } : {}),
       },
     ],
-    quality: (run.gate?.results ?? []).map((r) => ({ dataset: r.dataset, check: r.check, status: r.status, severity: r.severity, value: r.value })),
+    quality: (run.gate?.results ?? []).map((r) => ({ id: r.id, dataset: r.dataset, check: r.check, status: r.status, severity: r.severity, value: r.value })),
   };
   writeFileSync(join(options.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  if (failed) throw new OrchestrationFailed(`gold-build ${execution.execution} failed (${execution.error ?? 'error'}): ${execution.cause ?? ''}`, report);
+  if (execution.status !== 'SUCCEEDED') throw new OrchestrationFailed(`gold-build ${execution.execution} failed (${execution.error ?? 'error'}): ${execution.cause ?? ''}`, report);
   return report;
 }

@@ -3,12 +3,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { s3Client } from '../shared/aws-clients';
 import { METRICS_NAMESPACE } from '../shared/metrics';
+import type { GoldBuildEvent } from '../gold-build/handler';
 import {
+  datasetVerdicts,
   evaluateCheck,
   gateOutcome,
   qualityResultsKey,
   runRecordKey,
   type CheckResult,
+  type DatasetVerdict,
+  type GoldLineage,
   type QualityCheck,
   type QualityResultRecord,
   type RunRecord,
@@ -54,14 +58,27 @@ export interface ResultsEvent {
   readonly asOf?: string | null;
   readonly checks: readonly QualityCheck[];
   readonly cells: readonly CheckCell[];
+  /** The requested Gold datasets, in build order (the plan's `datasets`). */
+  readonly datasets: readonly string[];
+  /** What each Gold dataset reads (the plan's `lineage`). */
+  readonly lineage: readonly GoldLineage[];
+  /** The planned builds, one per as-of date (the plan's `builds`). */
+  readonly builds: readonly GoldBuildEvent[];
 }
 
 export interface GateResult {
+  /** No blocking check failed: every requested dataset is built. */
   readonly passed: boolean;
+  /** At least one requested dataset is not blocked: the builds run (of those datasets only). */
+  readonly buildable: boolean;
   readonly message: string;
   readonly failed: number;
   readonly warned: number;
-  readonly results: readonly Pick<CheckResult, 'dataset' | 'check' | 'status' | 'value' | 'severity'>[];
+  readonly results: readonly Pick<CheckResult, 'id' | 'dataset' | 'check' | 'status' | 'value' | 'severity'>[];
+  /** The verdict of each requested Gold dataset, in build order. */
+  readonly datasets: readonly DatasetVerdict[];
+  /** The planned builds, restricted to the datasets not blocked (the planned ones as they are when none is). */
+  readonly builds: readonly GoldBuildEvent[];
 }
 
 export interface RunEvent {
@@ -83,32 +100,45 @@ async function put(key: string, body: string): Promise<void> {
   await s3Client().send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: body, ContentType: 'application/json' }));
 }
 
-/** Evaluates every check against its result, persists one line per check, and tells whether the gate passed. */
+/**
+ * Evaluates every check against its result, decides which requested Gold datasets it blocks (those reading
+ * the source of a failed blocking check, directly or through other Gold datasets), persists one line per
+ * check, and returns the gate with the builds of the datasets not blocked.
+ */
 async function results(event: ResultsEvent): Promise<GateResult> {
   const cells = new Map(event.cells.map((c) => [c.id, c.result.cell?.VarCharValue]));
   const missing = event.checks.filter((c) => !cells.has(c.id)).map((c) => c.id);
   if (missing.length) throw new Error(`no query result for check(s) ${missing.join(', ')}`);
   const evaluated = event.checks.map((c) => evaluateCheck(c, cells.get(c.id)));
+  const verdicts = datasetVerdicts(event.datasets, event.lineage, evaluated);
+  const blocks = (id: string) => verdicts.filter((v) => v.blockedBy.includes(id)).map((v) => v.dataset);
   const checkedAt = new Date().toISOString();
   const lines = evaluated.map(
-    (r): QualityResultRecord => ({ execution: event.execution, checked_at: checkedAt, as_of: event.asOf ?? null, id: r.id, dataset: r.dataset, check: r.check, kind: r.kind, severity: r.severity, status: r.status, value: r.value, unit: r.unit, threshold: r.threshold }),
+    (r): QualityResultRecord => ({
+      execution: event.execution, checked_at: checkedAt, as_of: event.asOf ?? null, id: r.id, dataset: r.dataset, check: r.check, kind: r.kind,
+      severity: r.severity, status: r.status, value: r.value, unit: r.unit, threshold: r.threshold, blocks: blocks(r.id),
+    }),
   );
   await put(qualityResultsKey(event.execution), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-  const gate = gateOutcome(evaluated);
+  const gate = gateOutcome(evaluated, verdicts);
   publishGateMetrics(evaluated, !gate.passed);
-  (gate.passed ? logger.info.bind(logger) : logger.error.bind(logger))(gate.message, { execution: event.execution });
+  (gate.passed ? logger.info.bind(logger) : logger.error.bind(logger))(gate.message, { execution: event.execution, blocked: gate.blocked.map((b) => b.dataset) });
   return {
     passed: gate.passed,
+    buildable: gate.built.length > 0,
     message: gate.message,
     failed: gate.failed.length,
     warned: gate.warnings.length,
-    results: evaluated.map((r) => ({ dataset: r.dataset, check: r.check, status: r.status, value: r.value, severity: r.severity })),
+    results: evaluated.map((r) => ({ id: r.id, dataset: r.dataset, check: r.check, status: r.status, value: r.value, severity: r.severity })),
+    datasets: verdicts,
+    builds: gate.blocked.length === 0 ? event.builds : gate.built.length === 0 ? [] : event.builds.map((b) => ({ ...b, datasets: gate.built })),
   };
 }
 
 /** Writes the run record of an execution. */
 async function run(event: RunEvent): Promise<RunRecord> {
   const { state } = event;
+  const builds = (state.builds ?? []).flatMap((b) => b.builds ?? []).map((b) => ({ dataset: b.dataset, as_of: b.asOf, location: b.location }));
   const record: RunRecord = {
     execution: event.execution,
     status: event.status,
@@ -118,7 +148,8 @@ async function run(event: RunEvent): Promise<RunRecord> {
     checks: state.gate?.results.length ?? 0,
     checks_failed: state.gate?.failed ?? 0,
     checks_warned: state.gate?.warned ?? 0,
-    builds: (state.builds ?? []).flatMap((b) => b.builds ?? []).map((b) => ({ dataset: b.dataset, as_of: b.asOf, location: b.location })),
+    builds,
+    blocked: (state.gate?.datasets ?? []).filter((d) => d.blocked).map((d) => ({ dataset: d.dataset, blocked_by: d.blockedBy, through: d.through })),
     message: event.status === 'FAILED' ? `gold-build failed: ${state.error?.Error ?? 'unknown error'}` : (state.gate?.message ?? ''),
     error: state.error ? `${state.error.Error ?? ''}: ${state.error.Cause ?? ''}` : null,
   };

@@ -53,7 +53,7 @@ export class ObservabilityStack extends Stack {
     if (props.stateMachines?.['gold-build']) {
       this.alarms.add('QualityGateBlocked', {
         name: 'quality-gate-blocked',
-        description: 'A blocking quality check failed and Gold was not published: the alert e-mail and the quality_results table name the checks and values (README runbook)',
+        description: 'A blocking quality check failed: the Gold datasets reading its source were not published (the others were); the alert e-mail and the runs and quality_results tables name the blocked datasets, checks and values (README runbook)',
         metric: qualityGateBlocked(),
         threshold: 0,
       });

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
 import { OPERATIONS_PREFIX } from '../../lambdas/shared/manifest';
-import { QUALITY_RESULTS_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/quality';
+import { QUALITY_RESULTS_PREFIX, RUNS_PREFIX, type RunRecord } from '../../lambdas/shared/quality';
 import { PlatformFunction } from '../runtime/platform-function';
 import { ScopedAthenaGetQueryResults, ScopedAthenaStartQueryExecution } from './athena-tasks';
 
@@ -46,8 +46,11 @@ export interface GoldBuildStateMachineProps {
 
 /**
  * The gold-build state machine: plan the quality checks from the contracts, run each as an Athena query
- * (`.sync`), evaluate and persist the results, then either stop (a blocking check failed: alert naming the
- * checks and values, no Gold) or build Gold for each as-of date, and record the run.
+ * (`.sync`), evaluate and persist the results, then build Gold for each as-of date and record the run.
+ * A failed blocking check blocks only the requested Gold datasets that read its source, directly or through
+ * other Gold datasets: the others are built and published, then the execution alerts naming each blocked
+ * dataset with the checks that block it, records a PARTIAL run and fails (`QualityGateFailed`). When every
+ * requested dataset is blocked nothing is built: alert, BLOCKED run record, `QualityGateFailed`.
  */
 export class GoldBuildStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -121,7 +124,7 @@ export class GoldBuildStateMachine extends Construct {
     // Failure path: alert, record the run, fail. Every task and Map state is caught into it.
     const failed = new sfn.Fail(this, 'GoldBuildFailed', { error: 'GoldBuildFailed', causePath: sfn.JsonPath.stringAt('$.error.Cause') });
     // The run record of an execution, whatever its outcome: the record function reads the whole state.
-    const recordRunTask = (id: string, status: 'FAILED' | 'BLOCKED' | 'SUCCEEDED', resultPath: string) =>
+    const recordRunTask = (id: string, status: RunRecord['status'], resultPath: string) =>
       new tasks.LambdaInvoke(this, id, {
         lambdaFunction: this.recordFunction,
         payloadResponseOnly: true,
@@ -191,23 +194,37 @@ export class GoldBuildStateMachine extends Construct {
         asOf: sfn.JsonPath.stringAt('$.plan.asOf'),
         checks: sfn.JsonPath.listAt('$.plan.checks'),
         cells: sfn.JsonPath.listAt('$.cells'),
+        datasets: sfn.JsonPath.listAt('$.plan.datasets'),
+        lineage: sfn.JsonPath.listAt('$.plan.lineage'),
+        builds: sfn.JsonPath.listAt('$.plan.builds'),
       }),
       resultPath: '$.gate',
       taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
     });
     evaluate.addCatch(failure, catchAll);
 
+    // A blocking check failed: the execution ends in QualityGateFailed, its cause the gate's message (each
+    // blocked dataset with the checks that block it), after the alert and the run record.
     const blocked = new sfn.Fail(this, 'QualityGateFailed', { error: 'QualityGateFailed', causePath: sfn.JsonPath.stringAt('$.gate.message') });
-    const alertBlocked = new tasks.SnsPublish(this, 'AlertGateFailed', {
-      topic: props.alertTopic,
-      subject: `${props.stateMachineName}: quality gate failed, Gold not published`,
-      message: sfn.TaskInput.fromJsonPathAt('$.gate.message'),
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    alertBlocked.addRetry({ errors: ['SNS.ThrottledException', 'SNS.InternalErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
-    alertBlocked.addCatch(failure, catchAll);
+    const alertGate = (id: string, subject: string) => {
+      const alert = new tasks.SnsPublish(this, id, {
+        topic: props.alertTopic,
+        subject: `${props.stateMachineName}: ${subject}`,
+        message: sfn.TaskInput.fromJsonPathAt('$.gate.message'),
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      alert.addRetry({ errors: ['SNS.ThrottledException', 'SNS.InternalErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+      alert.addCatch(failure, catchAll);
+      return alert;
+    };
+    // Every requested dataset blocked: nothing is built.
+    const alertBlocked = alertGate('AlertGateFailed', 'quality gate failed, Gold not published');
     const recordBlocked = recordRunTask('RecordBlockedRun', 'BLOCKED', sfn.JsonPath.DISCARD);
     recordBlocked.addCatch(blocked, { resultPath: '$.recordError' });
+    // Some blocked: the others were built and published first.
+    const alertPartial = alertGate('AlertDatasetsBlocked', 'quality gate failed, some Gold datasets not published');
+    const recordPartial = recordRunTask('RecordPartialRun', 'PARTIAL', sfn.JsonPath.DISCARD);
+    recordPartial.addCatch(blocked, { resultPath: '$.recordError' });
 
     const buildAsOf = new tasks.LambdaInvoke(this, 'BuildAsOf', {
       lambdaFunction: props.buildFunction,
@@ -217,16 +234,20 @@ export class GoldBuildStateMachine extends Construct {
     });
     // Each build writes a fresh prefix and switches the partition in one call: running it again is safe.
     buildAsOf.addRetry({ errors: ['Error', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 2, jitterStrategy: sfn.JitterType.FULL });
-    const buildGold = new sfn.Map(this, 'BuildGold', { itemsPath: '$.plan.builds', maxConcurrency: 1, resultPath: '$.builds' });
+    // The planned builds of the datasets no failed check blocks.
+    const buildGold = new sfn.Map(this, 'BuildGold', { itemsPath: '$.gate.builds', maxConcurrency: 1, resultPath: '$.builds' });
     buildGold.itemProcessor(buildAsOf);
     buildGold.addCatch(failure, catchAll);
 
     const recordRun = recordRunTask('RecordRun', 'SUCCEEDED', '$.run');
     recordRun.addCatch(failure, catchAll);
 
-    const gate = new sfn.Choice(this, 'GatePassed')
-      .when(sfn.Condition.booleanEquals('$.gate.passed', false), alertBlocked.next(recordBlocked).next(blocked))
-      .otherwise(buildGold.next(recordRun).next(new sfn.Succeed(this, 'Published')));
+    const afterBuilds = new sfn.Choice(this, 'AnyDatasetBlocked')
+      .when(sfn.Condition.booleanEquals('$.gate.passed', false), alertPartial.next(recordPartial).next(blocked))
+      .otherwise(recordRun.next(new sfn.Succeed(this, 'Published')));
+    const gate = new sfn.Choice(this, 'AnythingToBuild')
+      .when(sfn.Condition.booleanEquals('$.gate.buildable', false), alertBlocked.next(recordBlocked).next(blocked))
+      .otherwise(buildGold.next(afterBuilds));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {

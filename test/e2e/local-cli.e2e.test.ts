@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,14 +47,53 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     // The synthesized gold-build state machine ran: gate, then the builds.
     expect(report.orchestration.map((o: { name: string; status: string }) => [o.name, o.status])).toEqual([['gold-build', 'SUCCEEDED']]);
     const top = report.orchestration[0].states.filter((s: { index?: number }) => s.index === undefined).map((s: { name: string }) => s.name);
-    expect(top).toEqual(['PlanChecks', 'RunChecks', 'EvaluateChecks', 'GatePassed', 'BuildGold', 'RecordRun', 'Published']);
+    expect(top).toEqual(['PlanChecks', 'RunChecks', 'EvaluateChecks', 'AnythingToBuild', 'BuildGold', 'AnyDatasetBlocked', 'RecordRun', 'Published']);
+    expect(report.gold.map((g: { blocked: boolean; blockedBy: string[] }) => [g.blocked, g.blockedBy])).toEqual(Array(5).fill([false, []]));
     expect(report.quality).toHaveLength(27);
     expect(report.quality.find((q: { check: string }) => q.check === 'duplicate event_id')).toMatchObject({ dataset: 'events', status: 'pass', severity: 'warning' });
     expect(report.quality.filter((q: { status: string }) => q.status === 'fail')).toEqual([]);
     expect(run.stdout).toContain('gold-build: SUCCEEDED');
   });
 
-  it('run exits non-zero with the gate message when a blocking quality check fails, and exports no Gold', () => {
+  it('run on prints, taps and pays without events: builds and exports the Gold datasets that do not read events, reports the two that do as blocked, exits non-zero', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-no-events-'));
+    const dirOut = mkdtempSync(join(tmpdir(), 'cli-no-events-out-'));
+    for (const d of ['prints', 'taps', 'pays']) mkdirSync(join(dir, d));
+    const print = (user: number) => JSON.stringify({ day: '2020-11-28', event_data: { position: 0, value_prop: 'point' }, user_id: user });
+    writeFileSync(join(dir, 'prints', '2020-11-28.json'), `${print(1)}\n${print(2)}\n`);
+    writeFileSync(join(dir, 'taps', '2020-11-28.json'), `${print(1)}\n`);
+    writeFileSync(join(dir, 'pays', '2020-11-27.csv'), 'pay_date,total,user_id,value_prop\n2020-11-27,10.50,1,point\n');
+    const run = cli('run', dir, '--out', dirOut, '--as-of', '2020-11-28');
+    expect(run.status).toBe(1);
+    const message =
+      'quality gate failed, Gold not published for user_session_analysis (events rowCount), daily_kpis (events rowCount; through user_session_analysis); ' +
+      'published: daily_revenue, data_quality_history, value_prop_features; failed checks: events rowCount = 0 rows (mustBeGreaterThan 0)';
+    expect(run.stderr).toMatch(/error: gold-build \S+ failed \(QualityGateFailed\): /);
+    expect(run.stderr).toContain(message);
+    const report = JSON.parse(readFileSync(join(dirOut, 'report.json'), 'utf8'));
+    expect(report.gold).toEqual([
+      { dataset: 'user_session_analysis', blocked: true, blockedBy: ['events.rowCount'], through: [], rows: null, path: null },
+      { dataset: 'daily_kpis', blocked: true, blockedBy: ['events.rowCount'], through: ['user_session_analysis'], rows: null, path: null },
+      { dataset: 'daily_revenue', blocked: false, blockedBy: [], through: [], rows: 0, path: 'gold/daily_revenue.csv' },
+      { dataset: 'data_quality_history', blocked: false, blockedBy: [], through: [], rows: 3, path: 'gold/data_quality_history.csv' },
+      { dataset: 'value_prop_features', blocked: false, blockedBy: [], through: [], rows: 2, path: 'gold/value_prop_features.csv' },
+    ]);
+    // The outputs of the datasets built are written; none of the blocked ones.
+    for (const d of ['daily_revenue', 'data_quality_history', 'value_prop_features']) expect([d, existsSync(join(dirOut, 'gold', `${d}.csv`)), existsSync(join(dirOut, 'gold', `${d}.parquet`))]).toEqual([d, true, true]);
+    for (const d of ['user_session_analysis', 'daily_kpis']) expect([d, existsSync(join(dirOut, 'gold', `${d}.csv`))]).toEqual([d, false]);
+    expect(report.quality.filter((q: { status: string }) => q.status === 'fail')).toEqual([{ id: 'events.rowCount', dataset: 'events', check: 'events rowCount', status: 'fail', severity: 'error', value: 0 }]);
+    expect(report.orchestration[0]).toMatchObject({ name: 'gold-build', status: 'FAILED', error: 'QualityGateFailed', cause: message });
+    const top = report.orchestration[0].states.filter((s: { index?: number }) => s.index === undefined).map((s: { name: string }) => s.name);
+    expect(top).toEqual(['PlanChecks', 'RunChecks', 'EvaluateChecks', 'AnythingToBuild', 'BuildGold', 'AnyDatasetBlocked', 'AlertDatasetsBlocked', 'RecordPartialRun', 'QualityGateFailed']);
+    // The summary says which datasets were built and which were blocked, and why.
+    expect(run.stdout).toContain('gold-build: FAILED');
+    expect(run.stdout).toContain('  fail: events rowCount = 0');
+    expect(run.stdout).toContain('gold user_session_analysis: BLOCKED by events rowCount\n');
+    expect(run.stdout).toContain('gold daily_kpis: BLOCKED by events rowCount (through user_session_analysis)\n');
+    expect(run.stdout).toContain('gold value_prop_features: 2 rows\n');
+  });
+
+  it('run exits non-zero with the gate message when blocking quality checks fail, and exports only the Gold datasets they do not block', () => {
     const bad = mkdtempSync(join(tmpdir(), 'cli-bad-'));
     const badOut = mkdtempSync(join(tmpdir(), 'cli-bad-out-'));
     mkdirSync(join(bad, 'prints'));
@@ -62,15 +101,25 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     writeFileSync(join(bad, 'prints', '2020-11-28.json'), [valid, ...Array(3).fill('{broken')].join('\n') + '\n');
     const run = cli('run', bad, '--out', badOut, '--as-of', '2020-11-28');
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/error: gold-build \S+ failed \(QualityGateFailed\): quality gate failed, Gold not published: .*prints prints quarantine ratio = 75 percent \(mustBeLessOrEqualTo 25\)/);
+    expect(run.stderr).toContain(
+      'failed (QualityGateFailed): quality gate failed, Gold not published for user_session_analysis (events rowCount), daily_kpis (events rowCount; through user_session_analysis), ' +
+        'value_prop_features (prints quarantine ratio, taps rowCount); published: daily_revenue, data_quality_history; ' +
+        'failed checks: events rowCount = 0 rows (mustBeGreaterThan 0); prints quarantine ratio = 75 percent (mustBeLessOrEqualTo 25); taps rowCount = 0 rows (mustBeGreaterThan 0)',
+    );
     const report = JSON.parse(readFileSync(join(badOut, 'report.json'), 'utf8'));
     expect(report.orchestration[0]).toMatchObject({ name: 'gold-build', status: 'FAILED', error: 'QualityGateFailed' });
     // Only prints were delivered: the blocking rowCount of the other sources fails too.
     expect(report.quality.filter((q: { status: string }) => q.status === 'fail').map((q: { check: string; value: number }) => [q.check, q.value])).toEqual([
       ['events rowCount', 0], ['prints quarantine ratio', 75], ['taps rowCount', 0],
     ]);
-    expect(report.gold).toEqual([]);
-    expect(existsSync(join(badOut, 'gold'))).toBe(false);
+    expect(report.gold.map((g: { dataset: string; blocked: boolean; blockedBy: string[]; rows: number | null }) => [g.dataset, g.blocked, g.blockedBy, g.rows])).toEqual([
+      ['user_session_analysis', true, ['events.rowCount'], null],
+      ['daily_kpis', true, ['events.rowCount'], null],
+      ['daily_revenue', false, [], 0],
+      ['data_quality_history', false, [], 1],
+      ['value_prop_features', true, ['prints.quarantine', 'taps.rowCount'], null],
+    ]);
+    expect(readdirSync(join(badOut, 'gold')).sort()).toEqual(['daily_revenue.csv', 'daily_revenue.parquet', 'data_quality_history.csv', 'data_quality_history.parquet']);
   });
 
   it('fails with a precise message on a bad option', () => {

@@ -18,8 +18,9 @@ const print = (day: string, user: number, vp: string) => ({ day, event_data: { p
 const GOLD = 'medallion_dev_gold';
 const VPF = 'value_prop_features_published';
 
-async function partitionLocation(asOf: string): Promise<string | undefined> {
-  const out = await o.glue.send(new GetPartitionCommand({ DatabaseName: GOLD, TableName: VPF, PartitionValues: [asOf] })).catch(() => undefined);
+/** The location of a published Gold partition (value_prop_features unless told), undefined when there is none. */
+async function partitionLocation(asOf: string, dataset = 'value_prop_features'): Promise<string | undefined> {
+  const out = await o.glue.send(new GetPartitionCommand({ DatabaseName: GOLD, TableName: `${dataset}_published`, PartitionValues: [asOf] })).catch(() => undefined);
   return out?.Partition?.StorageDescriptor?.Location;
 }
 const json = async (key: string) => JSON.parse(await e2e.text(e2e.platform.buckets.silver, key)) as Record<string, unknown>;
@@ -59,7 +60,9 @@ describe('gold-build state machine, executed locally from the synthesized defini
     expect([execution.status, execution.error, execution.cause]).toEqual(['SUCCEEDED', undefined, undefined]);
     // Each state once (checks once per Map iteration), in order; nothing failed.
     const top = execution.states.filter((s) => s.index === undefined).map((s) => `${s.name}:${s.status}`);
-    expect(top).toEqual(['PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'GatePassed:SUCCEEDED', 'BuildGold:SUCCEEDED', 'RecordRun:SUCCEEDED', 'Published:SUCCEEDED']);
+    expect(top).toEqual([
+      'PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'AnythingToBuild:SUCCEEDED', 'BuildGold:SUCCEEDED', 'AnyDatasetBlocked:SUCCEEDED', 'RecordRun:SUCCEEDED', 'Published:SUCCEEDED',
+    ]);
     expect(execution.states.filter((s) => s.name === 'StartCheckQuery').map((s) => s.status)).toEqual(Array(12).fill('SUCCEEDED'));
     // The sources of value_prop_features only; events and others are not built, so not checked.
     expect(gate!.results.map((r) => [r.dataset, r.check, r.status, r.value])).toEqual([
@@ -77,14 +80,15 @@ describe('gold-build state machine, executed locally from the synthesized defini
       ['taps', 'taps quarantine ratio', 'pass', 0],
     ]);
     expect(gate!.passed).toBe(true);
+    expect(gate!.datasets).toEqual([{ dataset: 'value_prop_features', blocked: false, blockedBy: [], through: [] }]);
     published = await partitionLocation('2020-11-28');
     expect(published).toMatch(/^s3:\/\/medallion-dev-gold-000000000000-us-east-1\/value_prop_features\/as_of=2020-11-28\/build=/);
     const results = (await e2e.text(e2e.platform.buckets.silver, '_operations/quality/pass-1.jsonl')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(results).toHaveLength(12);
-    expect(results[2]).toMatchObject({ execution: 'pass-1', as_of: '2020-11-28', id: 'pays.rowCount', dataset: 'pays', check: 'pays rowCount', kind: 'rowCount', severity: 'warning', status: 'pass', value: 1, unit: 'rows', threshold: 'mustBeGreaterThan 0' });
+    expect(results[2]).toMatchObject({ execution: 'pass-1', as_of: '2020-11-28', id: 'pays.rowCount', dataset: 'pays', check: 'pays rowCount', kind: 'rowCount', severity: 'warning', status: 'pass', value: 1, unit: 'rows', threshold: 'mustBeGreaterThan 0', blocks: [] });
     expect(await json('_operations/runs/pass-1.json')).toMatchObject({
       execution: 'pass-1', status: 'SUCCEEDED', request: '{"asOf":"2020-11-28","datasets":["value_prop_features"]}', checks: 12, checks_failed: 0, checks_warned: 0,
-      builds: [{ dataset: 'value_prop_features', as_of: '2020-11-28', location: published }], error: null,
+      builds: [{ dataset: 'value_prop_features', as_of: '2020-11-28', location: published }], blocked: [], error: null,
     });
   });
 
@@ -111,10 +115,51 @@ describe('gold-build state machine, executed locally from the synthesized defini
     published = await partitionLocation('2020-11-28');
   });
 
+  it('a failed blocking check blocks only the Gold datasets that read its source, directly or through other Gold datasets', async () => {
+    // Prints, taps and pays but no events: the blocking `events rowCount` fails. user_session_analysis reads
+    // events; daily_kpis reads user_session_analysis; the other three do not read events and are published.
+    const { execution, gate } = await runGoldBuild(o, { asOf: '2020-11-28' }, { execution: 'partial-1' });
+    const message =
+      'quality gate failed, Gold not published for user_session_analysis (events rowCount), daily_kpis (events rowCount; through user_session_analysis); ' +
+      'published: daily_revenue, data_quality_history, value_prop_features; failed checks: events rowCount = 0 rows (mustBeGreaterThan 0)';
+    expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'QualityGateFailed', message]);
+    expect(execution.states.filter((s) => s.index === undefined).map((s) => `${s.name}:${s.status}`)).toEqual([
+      'PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'AnythingToBuild:SUCCEEDED', 'BuildGold:SUCCEEDED',
+      'AnyDatasetBlocked:SUCCEEDED', 'AlertDatasetsBlocked:SUCCEEDED', 'RecordPartialRun:SUCCEEDED', 'QualityGateFailed:FAILED',
+    ]);
+    expect(gate!.results.filter((r) => r.status === 'fail').map((r) => r.id)).toEqual(['events.rowCount']);
+    expect(gate!.datasets).toEqual([
+      { dataset: 'user_session_analysis', blocked: true, blockedBy: ['events.rowCount'], through: [] },
+      { dataset: 'daily_kpis', blocked: true, blockedBy: ['events.rowCount'], through: ['user_session_analysis'] },
+      { dataset: 'daily_revenue', blocked: false, blockedBy: [], through: [] },
+      { dataset: 'data_quality_history', blocked: false, blockedBy: [], through: [] },
+      { dataset: 'value_prop_features', blocked: false, blockedBy: [], through: [] },
+    ]);
+    expect(await takeAlerts()).toEqual([message]);
+    // Published: a new partition of each dataset that does not read events; none of the two that do.
+    for (const dataset of ['daily_revenue', 'data_quality_history', 'value_prop_features']) expect([dataset, await partitionLocation('2020-11-28', dataset)]).toEqual([dataset, expect.stringContaining('/build=')]);
+    for (const dataset of ['user_session_analysis', 'daily_kpis']) expect([dataset, await partitionLocation('2020-11-28', dataset)]).toEqual([dataset, undefined]);
+    expect(await partitionLocation('2020-11-28')).not.toBe(published);
+    published = await partitionLocation('2020-11-28');
+    const run = await json('_operations/runs/partial-1.json');
+    expect(run).toMatchObject({
+      status: 'PARTIAL', checks_failed: 1, message,
+      blocked: [
+        { dataset: 'user_session_analysis', blocked_by: ['events.rowCount'], through: [] },
+        { dataset: 'daily_kpis', blocked_by: ['events.rowCount'], through: ['user_session_analysis'] },
+      ],
+    });
+    expect((run.builds as { dataset: string; as_of: string }[]).map((b) => [b.dataset, b.as_of])).toEqual([
+      ['daily_revenue', '2020-11-28'], ['data_quality_history', '2020-11-28'], ['value_prop_features', '2020-11-28'],
+    ]);
+    const results = (await e2e.text(e2e.platform.buckets.silver, '_operations/quality/partial-1.jsonl')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(results.filter((r) => (r.blocks as string[]).length > 0).map((r) => [r.id, r.status, r.blocks])).toEqual([['events.rowCount', 'fail', ['user_session_analysis', 'daily_kpis']]]);
+  });
+
   it('judges a backfill on the data up to its dates: blocked while a source has none, then one build per as-of date', async () => {
     // Taps have only 2020-11-28 so far: up to 2020-11-27 there is no taps partition, and taps' rowCount rule fails.
     const blocked = await runGoldBuild(o, { from: '2020-11-26', to: '2020-11-27', datasets: ['value_prop_features'] }, { execution: 'backfill-blocked' });
-    const message = 'quality gate failed, Gold not published: taps taps rowCount = 0 rows (mustBeGreaterThan 0)';
+    const message = 'quality gate failed, Gold not published for value_prop_features (taps rowCount); failed checks: taps rowCount = 0 rows (mustBeGreaterThan 0)';
     expect([blocked.execution.status, blocked.execution.cause]).toEqual(['FAILED', message]);
     expect(await takeAlerts()).toEqual([message]);
 
@@ -165,16 +210,19 @@ describe('gold-build state machine, executed locally from the synthesized defini
     // 10 unreadable rows against the 4 valid prints of the day: 71 % quarantined, above the 25 % limit.
     await e2e.ingest({ 'prints/2020-11-29.json': Array(10).fill('{not json').join('\n') + '\n' });
     const { execution, gate } = await runGoldBuild(o, { asOf: '2020-11-28', datasets: ['value_prop_features'] }, { execution: 'blocked-1' });
-    const message = 'quality gate failed, Gold not published: prints prints quarantine ratio = 71.43 percent (mustBeLessOrEqualTo 25)';
+    const message = 'quality gate failed, Gold not published for value_prop_features (prints quarantine ratio); failed checks: prints quarantine ratio = 71.43 percent (mustBeLessOrEqualTo 25)';
     expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'QualityGateFailed', message]);
-    expect(gate!.passed).toBe(false);
+    expect([gate!.passed, gate!.buildable, gate!.builds]).toEqual([false, false, []]);
+    expect(gate!.datasets).toEqual([{ dataset: 'value_prop_features', blocked: true, blockedBy: ['prints.quarantine'], through: [] }]);
     expect(execution.states.filter((s) => s.index === undefined).map((s) => `${s.name}:${s.status}`)).toEqual([
-      'PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'GatePassed:SUCCEEDED', 'AlertGateFailed:SUCCEEDED', 'RecordBlockedRun:SUCCEEDED', 'QualityGateFailed:FAILED',
+      'PlanChecks:SUCCEEDED', 'RunChecks:SUCCEEDED', 'EvaluateChecks:SUCCEEDED', 'AnythingToBuild:SUCCEEDED', 'AlertGateFailed:SUCCEEDED', 'RecordBlockedRun:SUCCEEDED', 'QualityGateFailed:FAILED',
     ]);
     expect(await takeAlerts()).toEqual([message]);
     expect(await e2e.keys(e2e.platform.buckets.gold, 'value_prop_features/')).toEqual(goldBefore);
     expect(await partitionLocation('2020-11-28')).toBe(published);
-    expect(await json('_operations/runs/blocked-1.json')).toMatchObject({ status: 'BLOCKED', checks_failed: 1, builds: [], message });
+    expect(await json('_operations/runs/blocked-1.json')).toMatchObject({
+      status: 'BLOCKED', checks_failed: 1, builds: [], message, blocked: [{ dataset: 'value_prop_features', blocked_by: ['prints.quarantine'], through: [] }],
+    });
   });
 
   it('any other failure is caught: alert with the error, a FAILED run record, then Fail', async () => {
@@ -182,6 +230,6 @@ describe('gold-build state machine, executed locally from the synthesized defini
     expect([execution.status, execution.error, execution.cause]).toEqual(['FAILED', 'GoldBuildFailed', "asOf must be YYYY-MM-DD, got '28/11/2020'"]);
     expect(execution.states.map((s) => `${s.name}:${s.status}`)).toEqual(['PlanChecks:CAUGHT', 'NotifyFailure:SUCCEEDED', 'RecordFailedRun:SUCCEEDED', 'GoldBuildFailed:FAILED']);
     expect(await takeAlerts()).toEqual([`medallion-dev-gold-build execution failed-1 failed: Error: asOf must be YYYY-MM-DD, got '28/11/2020'`]);
-    expect(await json('_operations/runs/failed-1.json')).toMatchObject({ status: 'FAILED', message: 'gold-build failed: Error', error: "Error: asOf must be YYYY-MM-DD, got '28/11/2020'", builds: [] });
+    expect(await json('_operations/runs/failed-1.json')).toMatchObject({ status: 'FAILED', message: 'gold-build failed: Error', error: "Error: asOf must be YYYY-MM-DD, got '28/11/2020'", builds: [], blocked: [] });
   });
 });

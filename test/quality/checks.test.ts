@@ -1,7 +1,10 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadContracts } from '../../lambdas/shared/contracts';
 import { lintGoldSql, trinoCompatSql } from '../../lambdas/shared/gold';
-import { asOfSources, evaluateCheck, gateOutcome, goldSources, meetsThreshold, planChecks, type QualityCheck } from '../../lambdas/shared/quality';
+import { goldDatasets } from '../../lambdas/shared/gold';
+import {
+  asOfSources, datasetVerdicts, evaluateCheck, gateOutcome, goldLineage, goldSources, meetsThreshold, planChecks, type CheckResult, type QualityCheck,
+} from '../../lambdas/shared/quality';
 
 const contracts = loadContracts();
 const events = contracts.filter((c) => c.name === 'events');
@@ -138,7 +141,7 @@ describe('quality checks on DuckDB (the local Athena engine)', () => {
     ]);
     const gate = gateOutcome(results);
     expect(gate.passed).toBe(false);
-    expect(gate.message).toBe('quality gate failed, Gold not published: events events rowCount = 0 rows (mustBeGreaterThan 0)');
+    expect(gate.message).toBe('quality gate failed; failed checks: events rowCount = 0 rows (mustBeGreaterThan 0)');
   });
 });
 
@@ -162,5 +165,73 @@ describe('sources of Gold datasets', () => {
   it('the sources read up to the as-of date are those of the Gold datasets whose SQL takes it', () => {
     expect(asOfSources(['daily_kpis', 'value_prop_features'])).toEqual(['pays', 'prints', 'taps']);
     expect(asOfSources(['daily_kpis'])).toEqual([]);
+  });
+});
+
+describe('which Gold datasets a failed check blocks', () => {
+  const lineage = goldDatasets().map((d) => goldLineage(d));
+  const all = goldDatasets();
+  const result = (id: string, status: CheckResult['status'], value = 0): CheckResult => {
+    const [dataset, kind] = id.split('.') as [string, CheckResult['kind']];
+    return { id, dataset, check: kind === 'duplicates' ? 'duplicate event_id' : `${dataset} ${kind}`, kind, severity: status === 'warn' ? 'warning' : 'error', status, value, unit: 'rows', threshold: 'mustBeGreaterThan 0' };
+  };
+
+  it('reads the lineage from the Gold SQL', () => {
+    expect(lineage).toEqual([
+      { dataset: 'user_session_analysis', sources: ['events', 'transactions', 'users'], reads: [] },
+      { dataset: 'daily_kpis', sources: [], reads: ['user_session_analysis'] },
+      { dataset: 'daily_revenue', sources: ['transactions'], reads: [] },
+      { dataset: 'data_quality_history', sources: [], reads: [] },
+      { dataset: 'value_prop_features', sources: ['pays', 'prints', 'taps'], reads: [] },
+    ]);
+  });
+
+  it('a failed check of events blocks the datasets reading events, directly or through another Gold dataset, and no other', () => {
+    const results = [result('events.rowCount', 'fail'), result('prints.rowCount', 'pass', 4), result('events.freshness', 'warn')];
+    const verdicts = datasetVerdicts(all, lineage, results);
+    expect(verdicts).toEqual([
+      { dataset: 'user_session_analysis', blocked: true, blockedBy: ['events.rowCount'], through: [] },
+      { dataset: 'daily_kpis', blocked: true, blockedBy: ['events.rowCount'], through: ['user_session_analysis'] },
+      { dataset: 'daily_revenue', blocked: false, blockedBy: [], through: [] },
+      { dataset: 'data_quality_history', blocked: false, blockedBy: [], through: [] },
+      { dataset: 'value_prop_features', blocked: false, blockedBy: [], through: [] },
+    ]);
+    const gate = gateOutcome(results, verdicts);
+    expect([gate.passed, gate.blocked.map((b) => b.dataset), gate.built]).toEqual([false, ['user_session_analysis', 'daily_kpis'], ['daily_revenue', 'data_quality_history', 'value_prop_features']]);
+    expect(gate.message).toBe(
+      'quality gate failed, Gold not published for user_session_analysis (events rowCount), daily_kpis (events rowCount; through user_session_analysis); ' +
+        'published: daily_revenue, data_quality_history, value_prop_features; failed checks: events rowCount = 0 rows (mustBeGreaterThan 0)',
+    );
+  });
+
+  it('a dataset requested alone is blocked through a Gold dataset it reads even when that one is not requested', () => {
+    const results = [result('transactions.quarantine', 'fail', 40), result('events.duplicates', 'fail', 9)];
+    const verdicts = datasetVerdicts(['daily_kpis'], lineage, results);
+    expect(verdicts).toEqual([{ dataset: 'daily_kpis', blocked: true, blockedBy: ['transactions.quarantine', 'events.duplicates'], through: ['user_session_analysis'] }]);
+    // Nothing left to build: no "published" part; check names without their dataset get it.
+    expect(gateOutcome(results, verdicts).message).toBe(
+      'quality gate failed, Gold not published for daily_kpis (transactions quarantine, events duplicate event_id; through user_session_analysis); ' +
+        'failed checks: transactions quarantine = 40 rows (mustBeGreaterThan 0); events duplicate event_id = 9 rows (mustBeGreaterThan 0)',
+    );
+  });
+
+  it('several failed checks: each dataset lists those of the sources it reads; warnings block nothing', () => {
+    const results = [result('taps.rowCount', 'fail'), result('transactions.quarantine', 'fail', 30), result('users.nulls', 'warn')];
+    expect(datasetVerdicts(all, lineage, results).map((v) => [v.dataset, v.blockedBy])).toEqual([
+      ['user_session_analysis', ['transactions.quarantine']],
+      ['daily_kpis', ['transactions.quarantine']],
+      ['daily_revenue', ['transactions.quarantine']],
+      ['data_quality_history', []],
+      ['value_prop_features', ['taps.rowCount']],
+    ]);
+    const passing = [result('users.nulls', 'warn')];
+    expect(datasetVerdicts(all, lineage, passing).every((v) => !v.blocked)).toBe(true);
+    expect(gateOutcome(passing, datasetVerdicts(all, lineage, passing))).toMatchObject({ passed: true, blocked: [], built: all });
+  });
+
+  it('refuses a lineage that misses a dataset or reads in a cycle', () => {
+    expect(() => datasetVerdicts(['daily_kpis'], lineage.filter((l) => l.dataset !== 'user_session_analysis'), [])).toThrow("no lineage for Gold dataset 'user_session_analysis'");
+    const cycle = [{ dataset: 'a', sources: [], reads: ['b'] }, { dataset: 'b', sources: [], reads: ['a'] }];
+    expect(() => datasetVerdicts(['a'], cycle, [])).toThrow('Gold datasets read each other in a cycle: a → b → a');
   });
 });

@@ -42,6 +42,16 @@ describe('gold-build plan', () => {
     expect(out.builds).toEqual([{ datasets: ['value_prop_features'], asOf: '2020-11-27' }, { datasets: ['value_prop_features'], asOf: '2020-11-28' }]);
     expect(out.asOf).toBe('2020-11-28');
     expect([...new Set(out.checks.map((c) => c.dataset))]).toEqual(['pays', 'prints', 'taps']);
+    expect(out.datasets).toEqual(['value_prop_features']);
+    // Every Gold dataset's lineage, so that the evaluation can follow reads through Gold datasets not requested.
+    expect(out.lineage.map((l) => l.dataset)).toEqual(['user_session_analysis', 'daily_kpis', 'daily_revenue', 'data_quality_history', 'value_prop_features']);
+  });
+
+  it('resolves the requested datasets into build order, every one when none is named', async () => {
+    const some = await plan({ request: { datasets: ['value_prop_features', 'daily_kpis'] }, startedAt: '2020-11-29T06:00:00Z' });
+    expect(some.datasets).toEqual(['daily_kpis', 'value_prop_features']);
+    const all = await plan({ request: {}, startedAt: '2020-11-29T06:00:00Z' });
+    expect(all.datasets).toEqual(['user_session_analysis', 'daily_kpis', 'daily_revenue', 'data_quality_history', 'value_prop_features']);
   });
 
   it('without dates builds the latest data once', async () => {

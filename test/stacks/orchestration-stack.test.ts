@@ -28,15 +28,25 @@ describe('orchestration stack: gold-build state machine', () => {
     expect(goldBuild.TimeoutSeconds).toBe(12 * 3600);
   });
 
-  it('runs plan → checks → evaluation → gate → Gold builds → run record', () => {
+  it('runs plan → checks → evaluation → Gold builds of the datasets not blocked → run record', () => {
     expect(goldBuild.StartAt).toBe('PlanChecks');
     const next = (name: string) => goldBuild.States[name].Next;
-    expect([next('PlanChecks'), next('RunChecks'), next('EvaluateChecks')]).toEqual(['RunChecks', 'EvaluateChecks', 'GatePassed']);
-    expect(goldBuild.States.GatePassed).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.gate.passed', BooleanEquals: false, Next: 'AlertGateFailed' }], Default: 'BuildGold' });
+    expect([next('PlanChecks'), next('RunChecks'), next('EvaluateChecks')]).toEqual(['RunChecks', 'EvaluateChecks', 'AnythingToBuild']);
+    // The evaluation gets what it needs to block per dataset: the requested datasets, their lineage, the planned builds.
+    expect(goldBuild.States.EvaluateChecks.Parameters).toMatchObject({
+      action: 'results', 'checks.$': '$.plan.checks', 'cells.$': '$.cells', 'datasets.$': '$.plan.datasets', 'lineage.$': '$.plan.lineage', 'builds.$': '$.plan.builds',
+    });
+    // Every requested dataset blocked: alert, BLOCKED run record, Fail; nothing built.
+    expect(goldBuild.States.AnythingToBuild).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.gate.buildable', BooleanEquals: false, Next: 'AlertGateFailed' }], Default: 'BuildGold' });
     expect([next('AlertGateFailed'), next('RecordBlockedRun')]).toEqual(['RecordBlockedRun', 'QualityGateFailed']);
     expect(goldBuild.States.QualityGateFailed).toEqual({ Type: 'Fail', Error: 'QualityGateFailed', CausePath: '$.gate.message' });
-    expect([next('BuildGold'), next('RecordRun')]).toEqual(['RecordRun', 'Published']);
-    expect(goldBuild.States.BuildGold).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.builds', MaxConcurrency: 1 });
+    // Otherwise the builds the gate left (those of the datasets not blocked), then: all built, or alert, PARTIAL run record, Fail.
+    expect(goldBuild.States.BuildGold).toMatchObject({ Type: 'Map', ItemsPath: '$.gate.builds', MaxConcurrency: 1, Next: 'AnyDatasetBlocked' });
+    expect(goldBuild.States.AnyDatasetBlocked).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.gate.passed', BooleanEquals: false, Next: 'AlertDatasetsBlocked' }], Default: 'RecordRun' });
+    expect([next('AlertDatasetsBlocked'), next('RecordPartialRun'), next('RecordRun')]).toEqual(['RecordPartialRun', 'QualityGateFailed', 'Published']);
+    const status = (name: string) => goldBuild.States[name].Parameters.status;
+    expect(['RecordRun', 'RecordPartialRun', 'RecordBlockedRun', 'RecordFailedRun'].map(status)).toEqual(['SUCCEEDED', 'PARTIAL', 'BLOCKED', 'FAILED']);
+    for (const name of ['RecordPartialRun', 'RecordBlockedRun']) expect(goldBuild.States[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: 'QualityGateFailed' }]);
   });
 
   it('runs each check as an Athena query with .sync, then reads its one value', () => {
@@ -58,13 +68,16 @@ describe('orchestration stack: gold-build state machine', () => {
   });
 
   it('sends every failure to one notification path: alert, run record, Fail', () => {
-    for (const name of ['PlanChecks', 'RunChecks', 'EvaluateChecks', 'BuildGold', 'RecordRun', 'AlertGateFailed']) {
+    for (const name of ['PlanChecks', 'RunChecks', 'EvaluateChecks', 'BuildGold', 'RecordRun', 'AlertGateFailed', 'AlertDatasetsBlocked']) {
       expect([name, goldBuild.States[name].Catch]).toEqual([name, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailure' }]]);
     }
     expect(goldBuild.States.NotifyFailure).toMatchObject({ Resource: 'arn:aws:states:::sns:publish', Next: 'RecordFailedRun' });
     expect(goldBuild.States.NotifyFailure.Parameters['Message.$']).toBe("States.Format('medallion-dev-gold-build execution {} failed: {}: {}', $$.Execution.Name, $.error.Error, $.error.Cause)");
     expect(goldBuild.States.RecordFailedRun.Next).toBe('GoldBuildFailed');
-    expect(goldBuild.States.AlertGateFailed.Parameters['Message.$']).toBe('$.gate.message');
+    expect([goldBuild.States.AlertGateFailed.Parameters, goldBuild.States.AlertDatasetsBlocked.Parameters]).toEqual([
+      expect.objectContaining({ Subject: 'medallion-dev-gold-build: quality gate failed, Gold not published', 'Message.$': '$.gate.message' }),
+      expect.objectContaining({ Subject: 'medallion-dev-gold-build: quality gate failed, some Gold datasets not published', 'Message.$': '$.gate.message' }),
+    ]);
   });
 
   it('is started daily by EventBridge Scheduler with the expression of the stage config', () => {
@@ -116,7 +129,8 @@ describe('orchestration stack: gold-build state machine', () => {
       ['medallion_dev_ops', 'quality_results', '/_operations/quality/'],
       ['medallion_dev_ops', 'runs', '/_operations/runs/'],
     ]);
-    expect(tables[0].TableInput.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(['execution', 'checked_at', 'as_of', 'id', 'dataset', 'check', 'kind', 'severity', 'status', 'value', 'unit', 'threshold']);
+    expect(tables[0].TableInput.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(['execution', 'checked_at', 'as_of', 'id', 'dataset', 'check', 'kind', 'severity', 'status', 'value', 'unit', 'threshold', 'blocks']);
+    expect(tables[1].TableInput.StorageDescriptor.Columns.find((c: { Name: string }) => c.Name === 'blocked').Type).toBe('array<struct<dataset:string,blocked_by:array<string>,through:array<string>>>');
   });
 });
 

@@ -1,5 +1,6 @@
 import type { QualityThreshold } from '../contracts';
 import type { QualityCheck } from './checks';
+import type { GoldLineage } from './sources';
 
 /** `pass`; `fail` (an error check failed: Gold is blocked); `warn` (a warning check failed: recorded only). */
 export type CheckStatus = 'pass' | 'fail' | 'warn';
@@ -81,22 +82,84 @@ export function evaluateCheck(check: QualityCheck, cell: string | undefined): Ch
   };
 }
 
+/** Whether a Gold dataset may be built after the checks of the sources it reads, and why not. */
+export interface DatasetVerdict {
+  readonly dataset: string;
+  readonly blocked: boolean;
+  /**
+   * Ids of the failed blocking checks (`events.rowCount`) of the sources it reads, directly or through the
+   * Gold datasets it reads, in check order; empty when it is not blocked.
+   */
+  readonly blockedBy: readonly string[];
+  /** The Gold datasets it reads that are blocked themselves (what carried the failure to it), sorted. */
+  readonly through: readonly string[];
+}
+
+/**
+ * The verdict of each of `datasets` (in their order): a failed blocking check blocks exactly the Gold
+ * datasets that read its source, directly or through other Gold datasets (`lineage` gives what each Gold
+ * dataset reads directly, and must cover every Gold dataset reached from `datasets`). Warnings block nothing.
+ */
+export function datasetVerdicts(datasets: readonly string[], lineage: readonly GoldLineage[], results: readonly CheckResult[]): DatasetVerdict[] {
+  const failed = results.filter((r) => r.status === 'fail');
+  const byDataset = new Map(lineage.map((l) => [l.dataset, l]));
+  const verdicts = new Map<string, DatasetVerdict>();
+  const verdict = (dataset: string, path: readonly string[]): DatasetVerdict => {
+    const known = verdicts.get(dataset);
+    if (known) return known;
+    if (path.includes(dataset)) throw new Error(`Gold datasets read each other in a cycle: ${[...path, dataset].join(' → ')}`);
+    const l = byDataset.get(dataset);
+    if (!l) throw new Error(`no lineage for Gold dataset '${dataset}'`);
+    const upstream = l.reads.map((g) => verdict(g, [...path, dataset]));
+    const ids = new Set([...failed.filter((r) => l.sources.includes(r.dataset)).map((r) => r.id), ...upstream.flatMap((u) => u.blockedBy)]);
+    const blockedBy = failed.map((r) => r.id).filter((id) => ids.has(id));
+    const v: DatasetVerdict = { dataset, blocked: blockedBy.length > 0, blockedBy, through: upstream.filter((u) => u.blocked).map((u) => u.dataset) };
+    verdicts.set(dataset, v);
+    return v;
+  };
+  return datasets.map((d) => verdict(d, []));
+}
+
 export interface GateOutcome {
-  /** False when at least one error check failed: Gold must not be built. */
+  /** False when at least one error check failed: the Gold datasets that read its source must not be built. */
   readonly passed: boolean;
   readonly failed: readonly CheckResult[];
   readonly warnings: readonly CheckResult[];
-  /** One line for alerts and the execution's failure cause, naming each failed check with its value. */
+  /** The requested Gold datasets a failed check blocks, with the checks that block them. */
+  readonly blocked: readonly DatasetVerdict[];
+  /** The requested Gold datasets no failed check blocks: those built. */
+  readonly built: readonly string[];
+  /**
+   * One line for alerts, logs and the execution's failure cause: the blocked datasets with the checks that
+   * block them, the datasets published anyway, and each failed check with its value.
+   */
   readonly message: string;
 }
 
-const line = (r: CheckResult) => `${r.dataset} ${r.check} = ${r.value === null ? 'no value' : `${Number(r.value.toFixed(2))} ${r.unit}`} (${r.threshold})`;
+/** A check as people read it: `events rowCount`, `events duplicate event_id` (names not starting with the dataset get it). */
+export function checkLabel(r: Pick<CheckResult, 'dataset' | 'check'>): string {
+  return r.check === r.dataset || r.check.startsWith(`${r.dataset} `) || r.check.startsWith(`${r.dataset}.`) ? r.check : `${r.dataset} ${r.check}`;
+}
 
-export function gateOutcome(results: readonly CheckResult[]): GateOutcome {
+const line = (r: CheckResult) => `${checkLabel(r)} = ${r.value === null ? 'no value' : `${Number(r.value.toFixed(2))} ${r.unit}`} (${r.threshold})`;
+
+/**
+ * The gate's outcome over the check results and the verdicts of the requested Gold datasets (see
+ * `datasetVerdicts`; without them, the message names the failed checks only).
+ */
+export function gateOutcome(results: readonly CheckResult[], datasets: readonly DatasetVerdict[] = []): GateOutcome {
   const failed = results.filter((r) => r.status === 'fail');
   const warnings = results.filter((r) => r.status === 'warn');
+  const blocked = datasets.filter((d) => d.blocked);
+  const built = datasets.filter((d) => !d.blocked).map((d) => d.dataset);
+  const labels = new Map(results.map((r) => [r.id, checkLabel(r)]));
+  const reason = (d: DatasetVerdict) => `${d.dataset} (${d.blockedBy.map((id) => labels.get(id) ?? id).join(', ')}${d.through.length ? `; through ${d.through.join(', ')}` : ''})`;
   const message = failed.length
-    ? `quality gate failed, Gold not published: ${failed.map(line).join('; ')}`
+    ? [
+        blocked.length ? `quality gate failed, Gold not published for ${blocked.map(reason).join(', ')}` : 'quality gate failed',
+        ...(blocked.length && built.length ? [`published: ${built.join(', ')}`] : []),
+        `failed checks: ${failed.map(line).join('; ')}`,
+      ].join('; ')
     : `quality gate passed: ${results.length} checks, ${warnings.length} warning(s)${warnings.length ? `: ${warnings.map(line).join('; ')}` : ''}`;
-  return { passed: failed.length === 0, failed, warnings, message };
+  return { passed: failed.length === 0, failed, warnings, blocked, built, message };
 }

@@ -21,13 +21,27 @@ export interface QualityResultRecord {
   readonly value: number | null;
   readonly unit: string;
   readonly threshold: string;
+  /** The requested Gold datasets this check blocked (a failed error check), in build order; empty otherwise. */
+  readonly blocks: readonly string[];
+}
+
+/** A Gold dataset a run did not build, and why: a line of `runs.blocked`. */
+export interface BlockedDataset {
+  readonly dataset: string;
+  /** Ids of the failed blocking checks (`quality_results.id`) of the sources it reads, directly or through other Gold datasets. */
+  readonly blocked_by: readonly string[];
+  /** The blocked Gold datasets it reads, through which the failure reached it. */
+  readonly through: readonly string[];
 }
 
 /** A `runs` record: one per execution of gold-build. */
 export interface RunRecord {
   readonly execution: string;
-  /** SUCCEEDED, BLOCKED (a blocking quality check failed) or FAILED. */
-  readonly status: 'SUCCEEDED' | 'BLOCKED' | 'FAILED';
+  /**
+   * SUCCEEDED; PARTIAL (a blocking check failed: the Gold datasets reading its source were not built, the
+   * others were published); BLOCKED (every requested Gold dataset was blocked, nothing was built); FAILED.
+   */
+  readonly status: 'SUCCEEDED' | 'PARTIAL' | 'BLOCKED' | 'FAILED';
   readonly started_at: string;
   readonly finished_at: string;
   readonly request: string;
@@ -35,6 +49,8 @@ export interface RunRecord {
   readonly checks_failed: number;
   readonly checks_warned: number;
   readonly builds: readonly { dataset: string; as_of: string; location: string }[];
+  /** The requested Gold datasets the quality gate blocked, in build order. */
+  readonly blocked: readonly BlockedDataset[];
   readonly message: string;
   readonly error: string | null;
 }
@@ -53,6 +69,7 @@ export const QUALITY_RESULT_COLUMNS: readonly (readonly [keyof QualityResultReco
   ['value', 'double'],
   ['unit', 'string'],
   ['threshold', 'string'],
+  ['blocks', 'array<string>'],
 ];
 
 export const RUN_COLUMNS: readonly (readonly [keyof RunRecord, string])[] = [
@@ -65,6 +82,7 @@ export const RUN_COLUMNS: readonly (readonly [keyof RunRecord, string])[] = [
   ['checks_failed', 'int'],
   ['checks_warned', 'int'],
   ['builds', 'array<struct<dataset:string,as_of:string,location:string>>'],
+  ['blocked', 'array<struct<dataset:string,blocked_by:array<string>,through:array<string>>>'],
   ['message', 'string'],
   ['error', 'string'],
 ];

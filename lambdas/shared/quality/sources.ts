@@ -1,5 +1,21 @@
 import { DEFAULT_SQL_DIR, goldSqlText } from '../gold';
 
+/** What the SQL of one Gold dataset reads directly. */
+export interface GoldLineage {
+  readonly dataset: string;
+  /** Silver datasets it reads (`${silver}.<name>`), sorted. */
+  readonly sources: readonly string[];
+  /** Gold datasets it reads (`${gold}.<name>`), sorted. */
+  readonly reads: readonly string[];
+}
+
+/** The silver and Gold datasets the SQL of a Gold dataset reads directly. */
+export function goldLineage(dataset: string, sqlDir: string = DEFAULT_SQL_DIR): GoldLineage {
+  const sql = goldSqlText(dataset, sqlDir);
+  const names = (pattern: RegExp) => [...new Set([...sql.matchAll(pattern)].map((m) => m[1]))].sort();
+  return { dataset, sources: names(/\$\{silver\}\.([a-z0-9_]+)/g), reads: names(/\$\{gold\}\.([a-z0-9_]+)/g) };
+}
+
 /**
  * The silver datasets a set of Gold datasets reads, directly (`${silver}.<name>`) or through the Gold
  * datasets they read (`${gold}.<name>`), sorted: the sources whose quality gates their build.
@@ -10,9 +26,9 @@ export function goldSources(datasets: readonly string[], sqlDir: string = DEFAUL
   const visit = (dataset: string) => {
     if (seen.has(dataset)) return;
     seen.add(dataset);
-    const sql = goldSqlText(dataset, sqlDir);
-    for (const m of sql.matchAll(/\$\{silver\}\.([a-z0-9_]+)/g)) sources.add(m[1]);
-    for (const m of sql.matchAll(/\$\{gold\}\.([a-z0-9_]+)/g)) visit(m[1]);
+    const lineage = goldLineage(dataset, sqlDir);
+    lineage.sources.forEach((s) => sources.add(s));
+    lineage.reads.forEach(visit);
   };
   datasets.forEach(visit);
   return [...sources].sort();
