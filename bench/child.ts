@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     const result = await transformFile({
       contract,
       textPath: source.path,
+      pieces: source.pieces,
       lineage: { sourceKey: 'prints/bench.json', sourceVersion: 'v1', fileId: 'bench', ingestedAt: '2020-12-01T00:00:00Z' },
       outDir: join(outDir, 'out'),
       projectionStartDate: '2000-01-01',

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -6,12 +6,14 @@ import type { DatasetContract } from '../shared/contracts';
 import { checkCsvHeader } from '../shared/csv-header';
 import { withheldNote } from './quarantine-record';
 import { UnreadableFileError } from './source-file';
-import { checkSql, cleanSilverSelectSql, NOT_CLEAN_MARKER, readSourceSql, silverSelectSql, sqlString, type JsonReader, type LineageValues, type PiiPads } from './sql';
+import { checkSql, cleanSilverSelectSql, NOT_CLEAN_MARKER, readSourceSql, SET_ASIDE_EPOCH, sieveSilverSelectSql, silverSelectSql, sqlString, type JsonReader, type LineageValues, type PieceRef, type PiiPads } from './sql';
 
 export interface EngineInput {
   readonly contract: DatasetContract;
   /** Local text file (decompressed, no BOM). */
   readonly textPath: string;
+  /** The text in pieces (see source-file.ts); @default the one piece `textPath` */
+  readonly pieces?: readonly PieceRef[];
   readonly lineage: LineageValues;
   /** Empty folder receiving `silver/dt=…/*.parquet` and `quarantine/dt=…/*.json`. */
   readonly outDir: string;
@@ -41,8 +43,12 @@ export interface EngineResult {
   readonly reasons: Readonly<Record<string, number>>;
   readonly silver: readonly PartitionOutput[];
   readonly quarantine: readonly PartitionOutput[];
-  /** `single-pass` when the whole file was clean and took the fast path, else `full`. */
-  readonly readPath: 'single-pass' | 'full';
+  /**
+   * `single-pass`: the whole file was clean and took the fast path; `sieve`: the single pass wrote the
+   * clean rows and only the pieces holding the others were read again line by line; `full`: every line
+   * was read with its number.
+   */
+  readonly readPath: 'single-pass' | 'sieve' | 'full';
 }
 
 const latestEventTime = (input: EngineInput): Date => input.latestEventTime ?? new Date(Date.now() + 86_400_000);
@@ -135,11 +141,11 @@ const isReaderError = (message: string): boolean => /^(Invalid Input|IO|Conversi
  * (undefined, nothing left behind) at the first malformed JSON line or row that breaks a rule, or when
  * the CSV reader set a record aside; the full path then reads the file again and accounts for every row.
  */
-async function singlePass(connection: DuckDBConnection, input: EngineInput, silverDir: string): Promise<EngineResult | undefined> {
+async function singlePass(connection: DuckDBConnection, input: EngineInput, pieces: readonly PieceRef[], silverDir: string): Promise<EngineResult | undefined> {
   const { contract } = input;
   let stats: unknown[][] | undefined;
   try {
-    await connection.run(readSourceSql(contract, input.textPath, 'schema'));
+    await connection.run(readSourceSql(contract, pieces, 'schema'));
     const select = cleanSilverSelectSql(contract, input.projectionStartDate, latestEventTime(input), input.lineage, input.pii);
     stats = await rows(
       connection,
@@ -178,6 +184,63 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, silv
   };
 }
 
+/** Rows written by a COPY … RETURN_STATS, by partition value of `dt`. */
+function statsByPartition(stats: unknown[][]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const [, count, , , , partitionKeys] of stats) {
+    const dt = String((partitionKeys as { entries: { key: string; value: string }[] }).entries.find((k) => k.key === 'dt')!.value);
+    counts.set(dt, (counts.get(dt) ?? 0) + Number(count));
+  }
+  return counts;
+}
+
+/**
+ * The sieve (NDJSON without a primary key): the single pass over every piece at once, writing clean rows
+ * to silver and setting the others aside by piece (see `sieveSilverSelectSql`), in one streaming
+ * statement. Returns what it wrote and, by piece index, how many rows it set aside; undefined (nothing
+ * left behind) when the reader refuses the file (a malformed JSON line), for the full path to decide.
+ */
+async function sieve(connection: DuckDBConnection, input: EngineInput, pieces: readonly PieceRef[], silverDir: string): Promise<{ result: EngineResult; setAside: Map<number, number> } | undefined> {
+  const { contract } = input;
+  let stats: unknown[][];
+  try {
+    await connection.run(readSourceSql(contract, pieces, 'schema'));
+    const select = sieveSilverSelectSql(contract, input.projectionStartDate, latestEventTime(input), input.lineage, pieces, input.pii);
+    stats = await rows(
+      connection,
+      `COPY (${select}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE, RETURN_STATS)`,
+    );
+  } catch (e) {
+    if (!isReaderError((e as Error).message)) throw e;
+    rmSync(silverDir, { recursive: true, force: true });
+    return undefined;
+  }
+  const counts = statsByPartition(stats);
+  const epoch = Date.parse(`${SET_ASIDE_EPOCH}T00:00:00Z`);
+  const setAside = new Map<number, number>();
+  for (const [dt, n] of [...counts]) {
+    if (dt >= input.projectionStartDate) continue;
+    setAside.set(Math.round((Date.parse(`${dt}T00:00:00Z`) - epoch) / 86_400_000), n);
+    counts.delete(dt);
+    rmSync(join(silverDir, `dt=${dt}`), { recursive: true, force: true });
+  }
+  const clean = [...counts.values()].reduce((a, b) => a + b, 0);
+  const aside = [...setAside.values()].reduce((a, b) => a + b, 0);
+  return {
+    result: {
+      rowsIn: clean + aside,
+      rowsValid: clean,
+      rowsQuarantined: 0,
+      rowsSuperseded: 0,
+      reasons: {},
+      silver: listPartitions(silverDir).map((p) => ({ ...p, rows: counts.get(p.dt) ?? 0 })),
+      quarantine: [],
+      readPath: aside === 0 ? 'single-pass' : 'sieve',
+    },
+    setAside,
+  };
+}
+
 /**
  * Reads a local source file with the contract's explicit schema, validates every row and writes the
  * valid rows as zstd Parquet partitioned by event date and the rejected rows as JSON lines with their
@@ -187,7 +250,8 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, silv
 export async function transformFile(input: EngineInput): Promise<EngineResult> {
   const { contract } = input;
   if (contract.properties.some((p) => p.pii) && !input.pii) throw new Error(`dataset ${contract.name} has PII columns but no PII key was given`);
-  await assertReadable(contract, input.textPath);
+  const pieces: readonly PieceRef[] = input.pieces ?? [{ path: input.textPath, firstLine: 1 }];
+  await assertReadable(contract, pieces[0].path);
   const db = await duckdb();
   const connection = await db.connect();
   const silverDir = join(input.outDir, 'silver');
@@ -195,92 +259,154 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
   mkdirSync(input.outDir, { recursive: true });
   try {
     await connection.run(`SET TimeZone = 'UTC'`);
-    const clean = await singlePass(connection, input, silverDir);
-    if (clean) return clean;
-    const build = async (reader: JsonReader) => {
-      try {
-        await connection.run(readSourceSql(contract, input.textPath, reader));
-        await connection.run(checkSql(contract, input.projectionStartDate, latestEventTime(input), input.pii));
-      } catch (e) {
-        // The reader rejecting the file as a whole is bad data; anything else is ours to retry.
-        const message = (e as Error).message;
-        if (!isReaderError(message)) throw e;
-        // DuckDB's messages may quote the offending text: not for a dataset with PII columns.
-        const detail = contract.properties.some((p) => p.pii) ? message.split(':')[0] : message.split('\n')[0];
-        throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${detail}`);
+    if (contract.format === 'ndjson' && contract.primaryKey.length === 0) {
+      const sieved = await sieve(connection, input, pieces, silverDir);
+      if (sieved) {
+        const { result, setAside } = sieved;
+        if (setAside.size === 0) return result;
+        // Only the pieces holding set-aside rows are read again, line by line; their rows the sieve
+        // found clean are already in silver, the others are written now (valid) or quarantined.
+        const fixDir = join(input.outDir, 'silver-set-aside');
+        const again = await fullPath(connection, input, [...setAside.keys()].sort((a, b) => a - b).map((i) => pieces[i]), fixDir, quarantineDir, true);
+        const setAsideRows = [...setAside.values()].reduce((a, b) => a + b, 0);
+        if (again.rowsIn - again.alreadyWritten === setAsideRows) return combine(result, again, silverDir);
+        // The two readers disagree on these pieces (an edge of JSON both accept differently): read the
+        // whole file line by line instead, from a clean slate.
+        rmSync(silverDir, { recursive: true, force: true });
+        rmSync(fixDir, { recursive: true, force: true });
+        rmSync(quarantineDir, { recursive: true, force: true });
       }
-    };
-    // A file that is not clean is read again with every row numbered (JSON line by line), so that every
-    // quarantined row keeps its exact original text and line number.
-    await build('lines');
-    // CSV records the reader could not split land in its rejects table while `checked` is built.
-    const csv = contract.format === 'csv';
-    if (csv) {
-      const rejectCases = Object.entries(CSV_REJECT_REASONS).map(([type, reason]) => `WHEN ${sqlString(type)} THEN ${sqlString(reason)}`).join(' ');
-      await connection.run(`CREATE OR REPLACE TEMP TABLE rejected AS
-        SELECT line AS _line, trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) AS _raw,
-          CASE arg_min(error_type, byte_position) ${rejectCases} ELSE 'unreadable CSV record: ' || lower(arg_min(error_type, byte_position)) END AS reason,
-          arg_min(error_message, byte_position) AS detail
-        FROM csv_rejects GROUP BY line`);
+    } else {
+      const clean = await singlePass(connection, input, pieces, silverDir);
+      if (clean) return clean;
     }
-
-    const parsed = await scalar(connection, 'SELECT count(*) FROM checked');
-    const rejected = csv ? await scalar(connection, 'SELECT count(*) FROM rejected') : 0;
-    const invalid = await scalar(connection, 'SELECT count(*) FROM checked WHERE len(_reasons) > 0');
-    const silverSql = silverSelectSql(contract, input.lineage, input.pii);
-    // Without a primary key nothing is superseded, and the counts come from `checked` without a second pass.
-    const silverCounts = new Map(
-      (await rows(connection, contract.primaryKey.length ? `SELECT dt, count(*) FROM (${silverSql}) GROUP BY dt` : 'SELECT dt, count(*) FROM checked WHERE len(_reasons) = 0 GROUP BY dt')).map(
-        ([dt, n]) => [String(dt), Number(n)],
-      ),
-    );
-    const written = [...silverCounts.values()].reduce((a, b) => a + b, 0);
-    const reasons: Record<string, number> = {};
-    const reasonRows = await rows(
-      connection,
-      `SELECT reason, count(*) FROM (SELECT _reasons[1] AS reason FROM checked WHERE len(_reasons) > 0 ${csv ? 'UNION ALL SELECT reason FROM rejected' : ''}) GROUP BY reason ORDER BY count(*) DESC, reason`,
-    );
-    for (const [reason, count] of reasonRows) reasons[String(reason)] = Number(count);
-
-    if (written > 0) {
-      await connection.run(`COPY (${silverSql}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE)`);
-    }
-    const quarantineCounts = new Map<string, number>();
-    if (invalid + rejected > 0) {
-      // See quarantine-record.ts: a dataset with PII columns keeps no record the reader could not parse.
-      const pii = contract.properties.some((p) => p.pii);
-      const record = csv ? '_raw::JSON' : '_raw';
-      const rejects = csv ? `UNION ALL SELECT _line, [reason${pii ? '' : " || ': ' || detail"}], ${pii ? 'NULL::JSON' : 'to_json(_raw)'}, 'unknown' FROM rejected` : '';
-      await connection.run(`CREATE OR REPLACE TEMP TABLE quarantined AS
-        SELECT _line AS line, _reasons AS reasons, ${record} AS record, dt FROM checked WHERE len(_reasons) > 0
-        ${rejects}`);
-      // DuckDB's JSON writer cannot partition, so each partition is written on its own (quarantine is small).
-      for (const [dt, n] of await rows(connection, 'SELECT dt, count(*) FROM quarantined GROUP BY dt ORDER BY dt')) {
-        const dir = join(quarantineDir, `dt=${String(dt)}`);
-        mkdirSync(dir, { recursive: true });
-        quarantineCounts.set(String(dt), Number(n));
-        await connection.run(`COPY (
-            SELECT ${sqlString(input.lineage.sourceKey)} AS source_key, ${sqlString(input.lineage.sourceVersion)} AS source_version, line, reasons, record
-              ${pii ? `, CASE WHEN record IS NULL THEN ${sqlString(withheldNote(contract))} END AS withheld` : ''}
-            FROM quarantined WHERE dt = ${sqlString(String(dt))} ORDER BY line
-          ) TO ${sqlString(join(dir, 'part_0.json'))} (FORMAT json)`);
-      }
-    }
-    return {
-      rowsIn: parsed + rejected,
-      rowsValid: parsed - invalid,
-      rowsQuarantined: invalid + rejected,
-      rowsSuperseded: parsed - invalid - written,
-      reasons,
-      silver: listPartitions(silverDir).map((p) => ({ ...p, rows: silverCounts.get(p.dt) ?? 0 })),
-      quarantine: listPartitions(quarantineDir).map((p) => ({ ...p, rows: quarantineCounts.get(p.dt) ?? 0 })),
-      readPath: 'full',
-    };
+    return await fullPath(connection, input, pieces, silverDir, quarantineDir, false);
   } finally {
     await connection.run('DROP VIEW IF EXISTS src');
     for (const table of ['checked', 'rejected', 'quarantined', 'csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
     connection.closeSync();
   }
+}
+
+/**
+ * The full path: every line of `pieces` read with its number (JSON line by line), checked, every reason
+ * worked out; valid rows to `silverDir`, rejected ones to `quarantineDir` with their exact text and line.
+ * With `onlyNotFast` (pieces the sieve set rows of aside) only the valid rows the sieve did not write go
+ * to silver. Every row ends up in exactly one of the two: rowsIn = rowsValid + rowsQuarantined.
+ */
+async function fullPath(
+  connection: DuckDBConnection,
+  input: EngineInput,
+  pieces: readonly PieceRef[],
+  silverDir: string,
+  quarantineDir: string,
+  onlyNotFast: boolean,
+): Promise<EngineResult & { alreadyWritten: number }> {
+  const { contract } = input;
+  const namePrefix = onlyNotFast ? 'set_aside_' : '';
+  const build = async (reader: JsonReader) => {
+    try {
+      await connection.run(readSourceSql(contract, pieces, reader));
+      await connection.run(checkSql(contract, input.projectionStartDate, latestEventTime(input), input.pii, onlyNotFast));
+    } catch (e) {
+      // The reader rejecting the file as a whole is bad data; anything else is ours to retry.
+      const message = (e as Error).message;
+      if (!isReaderError(message)) throw e;
+      // DuckDB's messages may quote the offending text: not for a dataset with PII columns.
+      const detail = contract.properties.some((p) => p.pii) ? message.split(':')[0] : message.split('\n')[0];
+      throw new UnreadableFileError(`cannot read the file as ${contract.format}: ${detail}`);
+    }
+  };
+  // A file that is not clean is read again with every row numbered (JSON line by line), so that every
+  // quarantined row keeps its exact original text and line number.
+  await build('lines');
+  // CSV records the reader could not split land in its rejects table while `checked` is built.
+  const csv = contract.format === 'csv';
+  if (csv) {
+    const rejectCases = Object.entries(CSV_REJECT_REASONS).map(([type, reason]) => `WHEN ${sqlString(type)} THEN ${sqlString(reason)}`).join(' ');
+    await connection.run(`CREATE OR REPLACE TEMP TABLE rejected AS
+      SELECT line AS _line, trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) AS _raw,
+        CASE arg_min(error_type, byte_position) ${rejectCases} ELSE 'unreadable CSV record: ' || lower(arg_min(error_type, byte_position)) END AS reason,
+        arg_min(error_message, byte_position) AS detail
+      FROM csv_rejects GROUP BY line`);
+  }
+
+  const parsed = await scalar(connection, 'SELECT count(*) FROM checked');
+  const rejected = csv ? await scalar(connection, 'SELECT count(*) FROM rejected') : 0;
+  const invalid = await scalar(connection, 'SELECT count(*) FROM checked WHERE len(_reasons) > 0');
+  // Rows the sieve already wrote (clean in its sense) are not written again.
+  const silverFrom = onlyNotFast ? 'checked WHERE len(_reasons) = 0 AND NOT _fast' : undefined;
+  const alreadyWritten = onlyNotFast ? await scalar(connection, 'SELECT count(*) FROM checked WHERE _fast') : 0;
+  const silverSql = silverSelectSql(contract, input.lineage, input.pii, silverFrom);
+  // Without a primary key nothing is superseded, and the counts come from `checked` without a second pass.
+  const silverCounts = new Map(
+    (await rows(connection, contract.primaryKey.length ? `SELECT dt, count(*) FROM (${silverSql}) GROUP BY dt` : `SELECT dt, count(*) FROM ${silverFrom ?? 'checked WHERE len(_reasons) = 0'} GROUP BY dt`)).map(
+      ([dt, n]) => [String(dt), Number(n)],
+    ),
+  );
+  const written = [...silverCounts.values()].reduce((a, b) => a + b, 0);
+  const reasons: Record<string, number> = {};
+  const reasonRows = await rows(
+    connection,
+    `SELECT reason, count(*) FROM (SELECT _reasons[1] AS reason FROM checked WHERE len(_reasons) > 0 ${csv ? 'UNION ALL SELECT reason FROM rejected' : ''}) GROUP BY reason ORDER BY count(*) DESC, reason`,
+  );
+  for (const [reason, count] of reasonRows) reasons[String(reason)] = Number(count);
+
+  if (written > 0) {
+    await connection.run(`COPY (${silverSql}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE)`);
+  }
+  const quarantineCounts = new Map<string, number>();
+  if (invalid + rejected > 0) {
+    // See quarantine-record.ts: a dataset with PII columns keeps no record the reader could not parse.
+    const pii = contract.properties.some((p) => p.pii);
+    const record = csv ? '_raw::JSON' : '_raw';
+    const rejects = csv ? `UNION ALL SELECT _line, [reason${pii ? '' : " || ': ' || detail"}], ${pii ? 'NULL::JSON' : 'to_json(_raw)'}, 'unknown' FROM rejected` : '';
+    await connection.run(`CREATE OR REPLACE TEMP TABLE quarantined AS
+      SELECT _line AS line, _reasons AS reasons, ${record} AS record, dt FROM checked WHERE len(_reasons) > 0
+      ${rejects}`);
+    // DuckDB's JSON writer cannot partition, so each partition is written on its own (quarantine is small).
+    for (const [dt, n] of await rows(connection, 'SELECT dt, count(*) FROM quarantined GROUP BY dt ORDER BY dt')) {
+      const dir = join(quarantineDir, `dt=${String(dt)}`);
+      mkdirSync(dir, { recursive: true });
+      quarantineCounts.set(String(dt), Number(n));
+      await connection.run(`COPY (
+          SELECT ${sqlString(input.lineage.sourceKey)} AS source_key, ${sqlString(input.lineage.sourceVersion)} AS source_version, line, reasons, record
+            ${pii ? `, CASE WHEN record IS NULL THEN ${sqlString(withheldNote(contract))} END AS withheld` : ''}
+          FROM quarantined WHERE dt = ${sqlString(String(dt))} ORDER BY line
+        ) TO ${sqlString(join(dir, `${namePrefix}part_0.json`))} (FORMAT json)`);
+    }
+  }
+  return {
+    rowsIn: parsed + rejected,
+    rowsValid: parsed - invalid,
+    rowsQuarantined: invalid + rejected,
+    rowsSuperseded: parsed - invalid - alreadyWritten - written,
+    reasons,
+    silver: listPartitions(silverDir).map((p) => ({ ...p, rows: silverCounts.get(p.dt) ?? 0 })),
+    quarantine: listPartitions(quarantineDir).map((p) => ({ ...p, rows: quarantineCounts.get(p.dt) ?? 0 })),
+    readPath: 'full',
+    alreadyWritten,
+  };
+}
+
+/** The sieve's result with the set-aside pieces' result: counts added, their silver files moved in. */
+function combine(sieved: EngineResult, again: EngineResult & { alreadyWritten: number }, silverDir: string): EngineResult {
+  const rows = new Map(sieved.silver.map((p) => [p.dt, p.rows]));
+  for (const p of again.silver) {
+    mkdirSync(join(silverDir, `dt=${p.dt}`), { recursive: true });
+    for (const file of p.files) renameSync(file, join(silverDir, `dt=${p.dt}`, `set_aside_${file.split('/').pop()}`));
+    rows.set(p.dt, (rows.get(p.dt) ?? 0) + p.rows);
+  }
+  return {
+    rowsIn: sieved.rowsIn,
+    rowsValid: sieved.rowsValid + again.rowsValid - again.alreadyWritten,
+    rowsQuarantined: again.rowsQuarantined,
+    rowsSuperseded: 0,
+    reasons: again.reasons,
+    silver: listPartitions(silverDir).map((p) => ({ ...p, rows: rows.get(p.dt) ?? 0 })),
+    quarantine: again.quarantine,
+    readPath: 'sieve',
+  };
 }
 
 /** Removes a work folder; used after the outputs have been uploaded. */

@@ -143,9 +143,15 @@ export class LineScanner {
   private readonly keepBytes: number;
   private readonly csv: boolean;
 
+  /**
+   * @param sink receives the engine's text; every call ends at a line end
+   * @param atLineEnd called when everything up to a line end has gone to `sink`, with the number of
+   *   lines written so far (NDJSON): where the text may be cut into pieces
+   */
   constructor(
     private readonly options: ScanOptions,
     private readonly sink: (bytes: Buffer) => Promise<void>,
+    private readonly atLineEnd?: (linesWritten: number) => Promise<void>,
   ) {
     this.csv = options.format === 'csv';
     this.quoteByte = options.csv ? Buffer.from(options.csv.quote)[0] : -1;
@@ -256,6 +262,7 @@ export class LineScanner {
     }
     await this.write(b.subarray(runStart, to));
     this.offset += to - from;
+    if (!this.csv && !last) await this.atLineEnd?.(this.lineNo);
   }
 
   /**

@@ -240,6 +240,7 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
       else result = await transformFile({
         contract: c,
         textPath: source.path,
+        pieces: source.pieces,
         lineage: { sourceKey: ref.key, sourceVersion: base.version_id ?? base.etag ?? '', fileId, ingestedAt: lastModified.toISOString() },
         outDir: join(work, 'out'),
         projectionStartDate: settings.projectionStartDate,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LineScanner, type ScanOptions, type ScanResult } from './line-scan';
@@ -25,12 +25,26 @@ export interface SourceFile {
   readonly gzip: boolean;
   /** What the record scan found: the records the file holds, the lines it set aside. */
   readonly scan: ScanResult;
+  /**
+   * The text as pieces of about `pieceBytes` each, cut at line ends, with the number of the first line of
+   * each (`path` is the first). A clean file is read from all of them at once; a piece holding a row that
+   * breaks a rule is read again on its own, line by line. One piece for CSV and JSON arrays.
+   */
+  readonly pieces: readonly TextPiece[];
   /** Set when the decoded text is larger than `maxTextBytes`: the text file is then incomplete. */
   readonly tooLarge?: { readonly limit: number };
 }
 
+export interface TextPiece {
+  readonly path: string;
+  /** Line number (1-based, in the whole text) of the piece's first line. */
+  readonly firstLine: number;
+}
+
 export interface MaterializeOptions {
   readonly scan: ScanOptions;
+  /** Size after which NDJSON text goes on in a new piece (at the next line end). @default 16 MiB */
+  readonly pieceBytes?: number;
   /** Largest decoded text written to local disk; past it the file is only scanned (records counted). */
   readonly maxTextBytes?: number;
 }
@@ -174,7 +188,12 @@ export async function materialize(body: Readable, path: string, options: Materia
       yield next.value;
     }
   }
-  const file = await open(path, 'w');
+  // Pieces: `path` and then `path.1`, `path.2`…, each started once the previous one is over `pieceBytes`
+  // at a line end (the scanner reports line ends with the number of lines written so far).
+  const pieceBytes = options.scan.format === 'ndjson' ? (options.pieceBytes ?? 16 * 1024 * 1024) : Number.POSITIVE_INFINITY;
+  const pieces: TextPiece[] = [{ path, firstLine: 1 }];
+  let file = await open(path, 'w');
+  let pieceWritten = 0;
   // `pipeline` (not `.pipe`) listens for the gunzip stream's errors from the start, and hands a corrupt
   // stream's error to the loop below instead of raising it as an unhandled 'error' event.
   const chunks: AsyncIterable<Buffer> = gzip
@@ -182,18 +201,32 @@ export async function materialize(body: Readable, path: string, options: Materia
         // The error, if any, surfaces through the iteration of the gunzip stream.
       })
     : stored();
-  const writer = new CoalescingWriter(file);
+  let writer = new CoalescingWriter(file);
   const normaliser = new TextNormaliser();
   const limit = options.maxTextBytes ?? Number.POSITIVE_INFINITY;
   let written = 0;
-  const scanner = new LineScanner(options.scan, async (bytes) => {
-    if (written + bytes.length > limit) {
-      written = limit + 1;
-      return;
-    }
-    written += bytes.length;
-    await writer.write(bytes);
-  });
+  const scanner = new LineScanner(
+    options.scan,
+    async (bytes) => {
+      if (written + bytes.length > limit) {
+        written = limit + 1;
+        return;
+      }
+      written += bytes.length;
+      pieceWritten += bytes.length;
+      await writer.write(bytes);
+    },
+    async (linesWritten) => {
+      if (pieceWritten < pieceBytes || written > limit) return;
+      await writer.close();
+      await file.close();
+      const next = `${path}.${pieces.length}`;
+      pieces.push({ path: next, firstLine: linesWritten + 1 });
+      file = await open(next, 'w');
+      writer = new CoalescingWriter(file);
+      pieceWritten = 0;
+    },
+  );
   let scan: ScanResult;
   try {
     for await (const chunk of chunks) {
@@ -218,6 +251,10 @@ export async function materialize(body: Readable, path: string, options: Materia
   } finally {
     await file.close();
   }
+  if (pieces.length > 1 && pieceWritten === 0) {
+    // Cut at the very end: the last piece is empty.
+    await rm(pieces.pop()!.path, { force: true });
+  }
   return {
     path,
     sha256: textHash.digest('hex'),
@@ -226,6 +263,7 @@ export async function materialize(body: Readable, path: string, options: Materia
     textBytes,
     gzip,
     scan,
+    pieces,
     ...(written > limit ? { tooLarge: { limit } } : {}),
   };
 }

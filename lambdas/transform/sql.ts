@@ -47,7 +47,7 @@ function shapeType(node: ShapeNode | ContractProperty): string {
   return `STRUCT(${Object.entries(node as ShapeNode).map(([k, v]) => `${sqlIdent(k)} ${shapeType(v)}`).join(', ')})`;
 }
 
-function schemaReaderSql(contract: DatasetContract, path: string): string {
+function schemaReaderSql(contract: DatasetContract, pieces: readonly PieceRef[]): string {
   const tree: ShapeNode = {};
   for (const p of contract.properties) {
     let node = tree;
@@ -59,33 +59,51 @@ function schemaReaderSql(contract: DatasetContract, path: string): string {
   const columns = Object.entries(tree).map(([k, v]) => `${sqlString(k)}: ${sqlString(shapeType(v))}`).join(', ');
   const raw = contract.properties.map((p) => `${p.sourcePath.map(sqlIdent).join('.')}::VARCHAR AS ${rawColumn(p)}`).join(', ');
   const format = contract.format === 'json-array' ? 'array' : 'newline_delimited';
+  const several = pieces.length > 1;
+  const files = several ? `[${pieces.map((p) => sqlString(p.path)).join(', ')}]` : sqlString(pieces[0].path);
   return `CREATE OR REPLACE TEMP VIEW src AS
-SELECT ${lineNumber(contract, 'schema')} AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
-FROM read_json(${sqlString(path)}, format = ${sqlString(format)}, columns = {${columns}}, maximum_object_size = ${MAX_LINE_BYTES})`;
+SELECT ${lineNumber(contract, 'schema')} AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}, ${several ? 'filename' : 'NULL::VARCHAR AS filename'}
+FROM read_json(${files}, format = ${sqlString(format)}, columns = {${columns}}, maximum_object_size = ${MAX_LINE_BYTES}${several ? ', filename = true' : ''})`;
 }
 
 /** SQL creating the view `src(_line, _raw, _parse_error, r_<property>…)` over a local file. */
-export function readSourceSql(contract: DatasetContract, path: string, reader: JsonReader = 'lines'): string {
+/** A piece of a source's text (see source-file.ts): its local path and the number of its first line. */
+export interface PieceRef {
+  readonly path: string;
+  readonly firstLine: number;
+}
+
+const asPieces = (source: string | readonly PieceRef[]): readonly PieceRef[] => (typeof source === 'string' ? [{ path: source, firstLine: 1 }] : source);
+
+/**
+ * SQL creating the view `src(_line, _raw, _parse_error, r_<property>…)` over a local file or its pieces.
+ * The schema reader over several pieces also gives `filename`, which piece a row comes from.
+ */
+export function readSourceSql(contract: DatasetContract, source: string | readonly PieceRef[], reader: JsonReader = 'lines'): string {
+  const pieces = asPieces(source);
+  const path = pieces[0].path;
   if (contract.format === 'csv') {
     const csv = contract.csv!;
     const columns = contract.properties.map((p) => `${sqlString(p.sourcePath[0])}: 'VARCHAR'`).join(', ');
     const raw = contract.properties.map((p) => `${sqlIdent(p.sourcePath[0])} AS ${rawColumn(p)}`).join(', ');
     // Line 1 is the header.
     return `CREATE OR REPLACE TEMP VIEW src AS
-SELECT ${lineNumber(contract, reader, 1)} AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}
+SELECT ${lineNumber(contract, reader, 1)} AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _parse_error, ${raw}, NULL::VARCHAR AS filename
 FROM read_csv(${sqlString(path)}, columns = {${columns}}, header = true, auto_detect = false,
   delim = ${sqlString(csv.delimiter)}, quote = ${sqlString(csv.quote)}, escape = ${sqlString(csv.escape)},
   max_line_size = ${MAX_LINE_BYTES}, ignore_errors = true, store_rejects = true,
   rejects_table = 'csv_rejects', rejects_scan = 'csv_reject_scans')`;
   }
-  if (reader === 'schema') return schemaReaderSql(contract, path);
+  if (reader === 'schema') return schemaReaderSql(contract, pieces);
+  // Each piece numbers its own lines from its first line (pieces that follow each other number on).
+  const pieceLines = (piece: PieceRef) => `SELECT row_number() OVER () + ${piece.firstLine - 1} AS _line, line
+    FROM read_csv(${sqlString(piece.path)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
+      delim = ${LINE_READER_DELIMITER}, quote = '', escape = '', max_line_size = ${MAX_LINE_BYTES})`;
   const lines =
     contract.format === 'json-array'
       ? `SELECT row_number() OVER () AS _line, json::VARCHAR AS _raw FROM read_json_objects(${sqlString(path)}, format = 'array')`
       : `SELECT _line, rtrim(line, chr(13)) AS _raw FROM (
-    SELECT row_number() OVER () AS _line, line
-    FROM read_csv(${sqlString(path)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
-      delim = ${LINE_READER_DELIMITER}, quote = '', escape = '', max_line_size = ${MAX_LINE_BYTES})
+    ${pieces.map((piece) => `(${pieceLines(piece)})`).join('\n    UNION ALL ')}
   ) WHERE trim(line, ' ' || chr(9) || chr(13)) <> ''`;
   // One JSON parse per line extracts every path (objects come back as their JSON text); lines that are
   // not valid JSON objects are never parsed further.
@@ -191,57 +209,74 @@ function literalFor(p: ContractProperty, value: number | string): string {
   return typeof value === 'number' ? String(value) : `${sqlString(value)}::${p.type.duckdbType}`;
 }
 
+/** One rule of a property: `holds` is TRUE when a present (non-blank) value meets it; `reason` names the breach. */
+export interface RuleCheck {
+  readonly holds: string;
+  readonly reason: string;
+}
+
 /**
- * The reason a row's value of `p` is rejected, NULL when it is fine: first missing or unconvertible
- * values, then accepted values, ranges, lengths and patterns from the contract. Rows whose record could
- * not be parsed get no column reasons (the parse error says it all).
+ * The rule table of a property, in the order its reasons are reported: the value converts to the
+ * contract type, then accepted values, ranges, lengths and the pattern. Both the boolean clean check
+ * (`cleanExpression`, used by the single pass and to settle valid rows) and the reasons
+ * (`reasonExpression`) are derived from this one table, so they cannot disagree. `v` is the typed value.
+ */
+export function ruleChecks(p: ContractProperty, v: string): RuleCheck[] {
+  const checks: RuleCheck[] = [];
+  const add = (holds: string, reason: string) => checks.push({ holds, reason: `${p.name}: ${reason}` });
+  if (p.type.logicalType !== 'string') add(`(${v}) IS NOT NULL`, TYPE_REASONS[p.type.logicalType](p));
+  const rules = p.rules;
+  if (rules.acceptedValues) add(`(${v}) IN (${rules.acceptedValues.map(sqlString).join(', ')})`, `not an accepted value (${rules.acceptedValues.join(', ')})`);
+  if (rules.minimum !== undefined) add(`(${v}) >= ${literalFor(p, rules.minimum)}`, `below the minimum ${rules.minimum}`);
+  if (rules.exclusiveMinimum !== undefined) add(`(${v}) > ${literalFor(p, rules.exclusiveMinimum)}`, `not above ${rules.exclusiveMinimum}`);
+  if (rules.maximum !== undefined) add(`(${v}) <= ${literalFor(p, rules.maximum)}`, `above the maximum ${rules.maximum}`);
+  if (rules.exclusiveMaximum !== undefined) add(`(${v}) < ${literalFor(p, rules.exclusiveMaximum)}`, `not below ${rules.exclusiveMaximum}`);
+  const maxLength = rules.maxLength ?? p.type.maxLength;
+  if (rules.minLength !== undefined) add(`length(${v}) >= ${rules.minLength}`, `shorter than ${rules.minLength} characters`);
+  if (maxLength !== undefined) add(`length(${v}) <= ${maxLength}`, `longer than ${maxLength} characters`);
+  if (rules.pattern !== undefined) add(`regexp_full_match(${v}, ${sqlString(rules.pattern)})`, `does not match ${rules.pattern}`);
+  return checks;
+}
+
+/**
+ * Why a value that does not convert failed, more precisely than its type's reason, where the raw text
+ * tells (timestamps: no zone, an offset beyond ±18:00). Only evaluated for values that did not convert.
+ */
+function conversionDetails(p: ContractProperty, v: string): RuleCheck[] {
+  if (p.type.logicalType !== 'timestamp') return [];
+  const r = rawColumn(p);
+  const label = (text: string) => `${p.name}: ${text}`;
+  return [
+    { holds: `NOT ((${v}) IS NULL AND regexp_full_match(${r}, ${sqlString(ZONELESS_TIMESTAMP_TEXT)}))`, reason: label('no time zone (add Z or an offset such as -03:00)') },
+    {
+      holds: `NOT ((${v}) IS NULL AND regexp_full_match(${r}, ${sqlString(OFFSET_TIMESTAMP_TEXT)}) AND NOT regexp_full_match(${r}, ${sqlString(TIMESTAMP_TEXT)}))`,
+      reason: label('offset outside ±18:00'),
+    },
+  ];
+}
+
+/**
+ * The reason a row's value of `p` is rejected, NULL when it is fine: a missing required value, then the
+ * first broken rule of `ruleChecks`. Rows whose record could not be parsed get no column reasons (the
+ * parse error says it all).
  */
 export function reasonExpression(p: ContractProperty, v: string = typedExpression(p)): string {
-  const label = (text: string) => sqlString(`${p.name}: ${text}`);
-  const branches: string[] = [];
-  branches.push(`WHEN ${blankExpression(p)} THEN ${p.required ? label('missing required value') : 'NULL'}`);
-  if (p.type.logicalType === 'timestamp') {
-    const r = rawColumn(p);
-    branches.push(`WHEN (${v}) IS NULL AND regexp_full_match(${r}, ${sqlString(ZONELESS_TIMESTAMP_TEXT)}) THEN ${label('no time zone (add Z or an offset such as -03:00)')}`);
-    branches.push(`WHEN (${v}) IS NULL AND regexp_full_match(${r}, ${sqlString(OFFSET_TIMESTAMP_TEXT)}) AND NOT regexp_full_match(${r}, ${sqlString(TIMESTAMP_TEXT)}) THEN ${label('offset outside ±18:00')}`);
-  }
-  if (p.type.logicalType !== 'string') branches.push(`WHEN (${v}) IS NULL THEN ${label(TYPE_REASONS[p.type.logicalType](p))}`);
-  const rules = p.rules;
-  if (rules.acceptedValues) {
-    branches.push(`WHEN (${v}) NOT IN (${rules.acceptedValues.map(sqlString).join(', ')}) THEN ${label(`not an accepted value (${rules.acceptedValues.join(', ')})`)}`);
-  }
-  if (rules.minimum !== undefined) branches.push(`WHEN (${v}) < ${literalFor(p, rules.minimum)} THEN ${label(`below the minimum ${rules.minimum}`)}`);
-  if (rules.exclusiveMinimum !== undefined) branches.push(`WHEN (${v}) <= ${literalFor(p, rules.exclusiveMinimum)} THEN ${label(`not above ${rules.exclusiveMinimum}`)}`);
-  if (rules.maximum !== undefined) branches.push(`WHEN (${v}) > ${literalFor(p, rules.maximum)} THEN ${label(`above the maximum ${rules.maximum}`)}`);
-  if (rules.exclusiveMaximum !== undefined) branches.push(`WHEN (${v}) >= ${literalFor(p, rules.exclusiveMaximum)} THEN ${label(`not below ${rules.exclusiveMaximum}`)}`);
-  const maxLength = rules.maxLength ?? p.type.maxLength;
-  if (rules.minLength !== undefined) branches.push(`WHEN length(${v}) < ${rules.minLength} THEN ${label(`shorter than ${rules.minLength} characters`)}`);
-  if (maxLength !== undefined) branches.push(`WHEN length(${v}) > ${maxLength} THEN ${label(`longer than ${maxLength} characters`)}`);
-  if (rules.pattern !== undefined) branches.push(`WHEN NOT regexp_full_match(${v}, ${sqlString(rules.pattern)}) THEN ${label(`does not match ${rules.pattern}`)}`);
+  const branches = [`WHEN ${blankExpression(p)} THEN ${p.required ? sqlString(`${p.name}: missing required value`) : 'NULL'}`];
+  for (const check of [...conversionDetails(p, v), ...ruleChecks(p, v)]) branches.push(`WHEN NOT (${check.holds}) THEN ${sqlString(check.reason)}`);
   return `CASE WHEN _parse_error IS NOT NULL THEN NULL ${branches.join(' ')} END`;
 }
 
 /**
  * TRUE when a row's value of `p` breaks no rule: the boolean twin of `reasonExpression` (NULL reason ⇔
- * TRUE here), cheaper to evaluate because no reason text is built. With `fast` (the single pass) the
- * expression may be FALSE for some rows that break no rule, never TRUE for one that breaks a rule:
- * `fast.canonical` is one more condition a present value must meet (see `fastTypedExpression`).
+ * TRUE here), derived from the same `ruleChecks`, cheaper to evaluate because no reason text is built.
+ * With `fast` (the single pass) the expression may be FALSE for some rows that break no rule, never TRUE
+ * for one that breaks a rule: `fast.canonical` is one more condition a present value must meet (see
+ * `fastTypedExpression`).
  */
 export function cleanExpression(p: ContractProperty, v: string = typedExpression(p), fast?: { canonical?: string }): string {
   const missing = blankExpression(p);
-  const holds: string[] = [];
-  if (p.type.logicalType !== 'string') holds.push(`(${v}) IS NOT NULL`);
-  if (fast?.canonical !== undefined) holds.push(fast.canonical);
-  const rules = p.rules;
-  if (rules.acceptedValues) holds.push(`(${v}) IN (${rules.acceptedValues.map(sqlString).join(', ')})`);
-  if (rules.minimum !== undefined) holds.push(`(${v}) >= ${literalFor(p, rules.minimum)}`);
-  if (rules.exclusiveMinimum !== undefined) holds.push(`(${v}) > ${literalFor(p, rules.exclusiveMinimum)}`);
-  if (rules.maximum !== undefined) holds.push(`(${v}) <= ${literalFor(p, rules.maximum)}`);
-  if (rules.exclusiveMaximum !== undefined) holds.push(`(${v}) < ${literalFor(p, rules.exclusiveMaximum)}`);
-  const maxLength = rules.maxLength ?? p.type.maxLength;
-  if (rules.minLength !== undefined) holds.push(`length(${v}) >= ${rules.minLength}`);
-  if (maxLength !== undefined) holds.push(`length(${v}) <= ${maxLength}`);
-  if (rules.pattern !== undefined) holds.push(`regexp_full_match(${v}, ${sqlString(rules.pattern)})`);
+  const holds = ruleChecks(p, v).map((c) => c.holds);
+  if (fast?.canonical !== undefined) holds.splice(p.type.logicalType === 'string' ? 0 : 1, 0, fast.canonical);
   const present = holds.length ? `(${holds.join(' AND ')})` : 'true';
   if (!p.required) return `(${missing} OR ${present})`;
   // A blank value never converts: a converted (non-NULL) value is present.
@@ -252,7 +287,6 @@ export function cleanExpression(p: ContractProperty, v: string = typedExpression
   return fast ? `(${rawColumn(p)} >= '!' AND ${present})` : `(NOT ${missing} AND ${present})`;
 }
 
-/** The pieces of the row check shared by the full check and the single-pass clean copy. */
 /** The latest event time accepted, as the SQL literal comparable with the event column, and as text for reasons. */
 function latestEvent(p: ContractProperty, latestEventTime: Date): { literal: string; text: string } {
   if (p.type.logicalType === 'date') {
@@ -261,6 +295,27 @@ function latestEvent(p: ContractProperty, latestEventTime: Date): { literal: str
   }
   const instant = latestEventTime.toISOString();
   return { literal: `TIMESTAMP ${sqlString(instant.replace('T', ' ').replace('Z', ''))}`, text: instant };
+}
+
+/**
+ * The single pass's clean condition over any value expressions (`valueOf(p)`: a typed column, or the fast
+ * conversion written inline): every property's `cleanExpression` with the fast forms, and the event time
+ * within the projection start and the future horizon. TRUE only for rows that break no rule.
+ */
+function fastClean(contract: DatasetContract, projectionStartDate: string, latestEventTime: Date, valueOf: (p: ContractProperty) => string): string {
+  const eventProperty = contract.properties.find((x) => x.name === contract.eventTimeColumn)!;
+  const event = valueOf(eventProperty);
+  const eventDay = eventProperty.type.logicalType === 'date' ? event : `CAST(${event} AS DATE)`;
+  return [
+    ...contract.properties.map((p) => cleanExpression(p, valueOf(p), { canonical: fastTypedExpression(p).canonical?.(valueOf(p)) })),
+    `${eventDay} >= DATE ${sqlString(projectionStartDate)}`,
+    `${event} <= ${latestEvent(eventProperty, latestEventTime).literal}`,
+  ].join('\n      AND ');
+}
+
+/** The single pass's clean condition over the raw columns of `src` alone (its conversions inline). */
+export function fastCleanOfRaw(contract: DatasetContract, projectionStartDate: string, latestEventTime: Date): string {
+  return fastClean(contract, projectionStartDate, latestEventTime, (p) => `(${fastTypedExpression(p).typed})`);
 }
 
 function checkParts(contract: DatasetContract, projectionStartDate: string, latestEventTime: Date, fast = false) {
@@ -280,12 +335,14 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, late
      * TRUE when the row breaks no rule (NULL or FALSE otherwise). The single pass's readers set no parse
      * error, and a row whose event date is NULL is not clean there anyway (the event column is required).
      */
-    clean: [
-      ...(fast ? [] : ['_parse_error IS NULL']),
-      ...contract.properties.map((p) => cleanExpression(p, typedColumn(p), fast ? { canonical: conversions.get(p)!.canonical?.(typedColumn(p)) } : undefined)),
-      fast ? `${eventDay} >= DATE ${sqlString(projectionStartDate)}` : `(${eventDay} IS NULL OR ${eventDay} >= DATE ${sqlString(projectionStartDate)})`,
-      fast ? `${event} <= ${latest.literal}` : `(${event} IS NULL OR ${event} <= ${latest.literal})`,
-    ].join('\n      AND '),
+    clean: fast
+      ? fastClean(contract, projectionStartDate, latestEventTime, typedColumn)
+      : [
+          '_parse_error IS NULL',
+          ...contract.properties.map((p) => cleanExpression(p, typedColumn(p))),
+          `(${eventDay} IS NULL OR ${eventDay} >= DATE ${sqlString(projectionStartDate)})`,
+          `(${event} IS NULL OR ${event} <= ${latest.literal})`,
+        ].join('\n      AND '),
     /** Every reason expression of a row, the parse error first; NULL where a rule holds. */
     all: ['_parse_error', ...reasons, early, late].join(',\n      '),
     /** Partition of a row: its event date as text, `unknown` when it has none (quarantined rows only). */
@@ -296,7 +353,7 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, late
      */
     silverDt: eventDay,
     /** `src` with every typed value computed once. */
-    typedSource: `SELECT _line, _raw, _parse_error, ${contract.properties.map(rawColumn).join(', ')}, ${typed.join(', ')} FROM src`,
+    typedSource: `SELECT _line, _raw, _parse_error, ${contract.properties.map(rawColumn).join(', ')}, ${typed.join(', ')}${fast ? ', filename' : ''} FROM src`,
   };
 }
 
@@ -304,7 +361,7 @@ function checkParts(contract: DatasetContract, projectionStartDate: string, late
  * SQL creating `checked` from `src`: every typed value, the list of reasons of each row (empty = valid)
  * and the row's partition date (the event date, `unknown` when it cannot be read).
  */
-export function checkSql(contract: DatasetContract, projectionStartDate: string, latestEventTime: Date, pads?: PiiPads): string {
+export function checkSql(contract: DatasetContract, projectionStartDate: string, latestEventTime: Date, pads?: PiiPads, withFast = false): string {
   const { all, clean, dt, typedSource } = checkParts(contract, projectionStartDate, latestEventTime);
   // A CSV record is kept as a JSON object of its fields; a JSON record as its original line. A dataset
   // with PII columns keeps, for a parsed row, the object of its fields with every PII value replaced by
@@ -318,13 +375,36 @@ export function checkSql(contract: DatasetContract, projectionStartDate: string,
   // settles them, and the reasons are only worked out, and listed, for the others. The original record
   // is kept only for rows going to quarantine.
   return `CREATE OR REPLACE TEMP TABLE checked AS
-SELECT _line, CASE WHEN len(_reasons) > 0 THEN ${record} END AS _raw, _reasons, dt, ${contract.properties.map(typedColumn).join(', ')}
+SELECT _line, CASE WHEN len(_reasons) > 0 THEN ${record} END AS _raw, _reasons, dt, ${contract.properties.map(typedColumn).join(', ')}${withFast ? ', _fast' : ''}
 FROM (
   SELECT *,
     CASE WHEN ${clean} THEN []::VARCHAR[] ELSE list_filter([${all}], x -> x IS NOT NULL) END AS _reasons,
-    ${dt} AS dt
+    ${dt} AS dt${withFast ? `,\n    coalesce(${fastCleanOfRaw(contract, projectionStartDate, latestEventTime)}, false) AS _fast` : ''}
   FROM (${typedSource})
 )`;
+}
+
+/** First day of the sieve's set-aside partitions: `dt` = this day + the index of the piece a row came from. */
+export const SET_ASIDE_EPOCH = '0001-01-01';
+
+/**
+ * The sieve, the single pass of a file without a primary key, read in pieces: one streaming COPY that
+ * writes every row the single pass finds clean to its silver partition, and every other row to a
+ * set-aside partition `dt` = SET_ASIDE_EPOCH + its piece's index (a day no real partition can have:
+ * they start at the projection start). The caller deletes the set-aside partitions and reads only their
+ * pieces again, line by line; the counts of both come from COPY's RETURN_STATS.
+ */
+export function sieveSilverSelectSql(
+  contract: DatasetContract,
+  projectionStartDate: string,
+  latestEventTime: Date,
+  lineage: LineageValues,
+  pieces: readonly PieceRef[],
+  pads?: PiiPads,
+): string {
+  const { clean, silverDt, typedSource } = checkParts(contract, projectionStartDate, latestEventTime, true);
+  const piece = pieces.length > 1 ? `(list_position([${pieces.map((p) => sqlString(p.path)).join(', ')}], filename) - 1)` : '0';
+  return silverSelectSql(contract, lineage, pads, `(SELECT *, CASE WHEN ${clean} THEN ${silverDt} ELSE DATE ${sqlString(SET_ASIDE_EPOCH)} + ${piece} END AS dt FROM (${typedSource}))`);
 }
 
 /** Message of the error the single-pass copy raises at the first row that breaks a rule. */
