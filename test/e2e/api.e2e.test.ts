@@ -192,6 +192,25 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
     expect(res.body).toEqual({ ...(expected as object), instance: (path as string).split('?')[0] });
   });
 
+  const TS = 'an ISO-8601 timestamp with Z or an offset (2024-03-01T10:15:30Z) or a date YYYY-MM-DD (midnight UTC)';
+  const sessionsPath = '/v1/datasets/user_session_analysis/rows';
+  it.each([
+    [`${sessionsPath}?session_start_time=gt:2024-02-31T10:00:00Z`, `filter on 'session_start_time' (timestamp): "2024-02-31T10:00:00Z" is not ${TS}: 2024-02 has 29 days`],
+    [`${sessionsPath}?session_end_time=lt:2023-02-29T00:00:00Z`, `filter on 'session_end_time' (timestamp): "2023-02-29T00:00:00Z" is not ${TS}: 2023-02 has 28 days`],
+    [`${sessionsPath}?session_start_time=2024-03-01T24:00:00Z`, `filter on 'session_start_time' (timestamp): "2024-03-01T24:00:00Z" is not ${TS}: hour 24 does not exist (write 00:00 of the next day)`],
+    [`${sessionsPath}?session_start_time=gte:2024-03-01T10:60:00Z`, `filter on 'session_start_time' (timestamp): "2024-03-01T10:60:00Z" is not ${TS}: minute 60 does not exist`],
+    [`${sessionsPath}?session_start_time=gte:2024-03-01T10:00:00%2B18:30`, `filter on 'session_start_time' (timestamp): "2024-03-01T10:00:00+18:30" is not ${TS}: offset +18:30 is beyond ±18:00`],
+    [`${sessionsPath}?session_start_time=lte:2024-03-01T10:00:00`, `filter on 'session_start_time' (timestamp): "2024-03-01T10:00:00" is not ${TS}: it has no time zone; add Z (UTC) or an offset such as +02:00`],
+    [`${sessionsPath}?session_start_time=in:2024-03-01T00:00:00Z,2024-04-31T00:00:00Z`, `filter on 'session_start_time' (timestamp): "2024-04-31T00:00:00Z" is not ${TS}: 2024-04 has 30 days`],
+    [`${rowsPath}?date=gte:2024-02-31`, `filter on 'date' (date): "2024-02-31" is not a date YYYY-MM-DD: 2024-02 has 29 days`],
+    [`${rowsPath}?date=ne:2024-13-01`, `filter on 'date' (date): "2024-13-01" is not a date YYYY-MM-DD: month 13 does not exist`],
+    ['/v1/datasets/daily_kpis/rows?date=in:2024-03-01,2023-02-29', `filter on 'date' (date): "2023-02-29" is not a date YYYY-MM-DD: 2023-02 has 28 days`],
+  ])('refuses the impossible date or timestamp in %s with 400 naming the parameter, value and expected form', async (path, detail) => {
+    const res = await call(path);
+    expect([res.status, res.type]).toEqual([400, 'application/problem+json']);
+    expect(res.body).toEqual(problem(400, 'invalid-value', detail, path.split('?')[0]));
+  });
+
   it('binds string values as literals: an injection attempt in a string filter matches nothing', async () => {
     const res = await call(`${rowsPath}?currency=${encodeURIComponent("USD' OR '1'='1")}`);
     expect([res.status, res.body.rows]).toEqual([200, []]);
