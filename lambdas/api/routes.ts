@@ -227,7 +227,7 @@ export function matchRoute(method: string, path: string): MatchedRoute {
   for (const route of ROUTES) {
     const template = segments(route.path);
     if (template.length !== actual.length) continue;
-    const params: Record<string, string> = {};
+    const params: Record<string, string> = Object.create(null) as Record<string, string>;
     const ok = template.every((t, i) => {
       const m = /^\{(\w+)\}$/.exec(t);
       if (m) return actual[i] !== '' && (params[m[1]] = decodeURIComponent(actual[i])) !== undefined;
@@ -255,7 +255,7 @@ export type QueryParameters = Readonly<Record<string, readonly string[]>>;
 export function validateRequest(matched: MatchedRoute, query: QueryParameters): void {
   const { route, pathParameters } = matched;
   for (const p of route.parameters) {
-    const values = p.in === 'path' ? (pathParameters[p.name] === undefined ? [] : [pathParameters[p.name]]) : (query[p.name] ?? []);
+    const values = p.in === 'path' ? (Object.hasOwn(pathParameters, p.name) ? [pathParameters[p.name]] : []) : Object.hasOwn(query, p.name) ? query[p.name] : [];
     if (values.length === 0) {
       if (p.required) throw badRequest('missing-parameter', `${p.in} parameter '${p.name}' is required: ${p.description}`);
       continue;

@@ -211,6 +211,80 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
     expect(res.body).toEqual(problem(400, 'invalid-value', detail, path.split('?')[0]));
   });
 
+  // Names that are properties of Object.prototype must be plain unknown names, never a 500.
+  it.each(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', '__defineGetter__'])('refuses a query parameter named %s with 400 problem+json on every route', async (name) => {
+    const filterRoutes: [string, string][] = [
+      [rowsPath, `"${name}" is not a column of daily_revenue, nor one of limit, orderBy, nextToken; ${columns}`],
+      ['/v1/files', `"${name}" is not a column of files, nor one of limit, orderBy, nextToken; columns: ${'dataset, key, version_id, etag, file_id, status, rows_in, rows_valid, rows_quarantined, rows_superseded, content_sha256, duplicate_of, bytes, processed_at, duration_ms, error'}`],
+    ];
+    for (const [path, detail] of filterRoutes) {
+      const res = await call(`${path}?${name}=1`);
+      expect([res.status, res.type, res.body]).toEqual([400, 'application/problem+json', problem(400, 'unknown-column', detail, path)]);
+      const twice = await call(`${path}?${name}=1&${name}=2`);
+      expect([twice.status, twice.body.type]).toEqual([400, 'urn:medallion:problem:unknown-column']);
+    }
+    for (const [method, path, accepted] of [['GET', '/v1/datasets', 'none'], ['GET', '/v1/openapi.json', 'none'], ['POST', '/v1/uploads/pays', 'gzip']]) {
+      const res = await call(`${path}?${name}=1`, { method });
+      expect([res.status, res.type, res.body]).toEqual([400, 'application/problem+json', problem(400, 'unknown-parameter', `unknown query parameter(s) '${name}' for ${method} ${path.replace('pays', '{dataset}')}; accepted: ${accepted}`, path)]);
+    }
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype', 'hasOwnProperty'])('ignores a request header named %s', async (name) => {
+    const res = await call(rowsPath, { headers: { [name]: 'x', [`${name}-2`]: 'y' } });
+    expect([res.status, res.type, res.body.rows.length]).toEqual([200, 'application/json', 2]);
+    const ingest = await call('/v1/ingest/pays', { method: 'POST', headers: { 'content-type': 'text/csv', [name]: 'x' }, body: 'pay_date,total,user_id,value_prop\n' });
+    expect([ingest.status, ingest.body.type]).toEqual([400, 'urn:medallion:problem:empty-body']);
+  });
+
+  it.each([
+    ['100 KB', 100 * 1024],
+    ['300 KB', 300 * 1024],
+  ])('answers a %s URL with 414 problem+json naming the limit', async (_what, size) => {
+    const path = `${rowsPath}?currency=${'a'.repeat(size)}`;
+    const res = await call(path);
+    expect([res.status, res.type]).toEqual([414, 'application/problem+json']);
+    expect(res.body).toEqual({
+      type: 'urn:medallion:problem:uri-too-long',
+      title: 'URI too long',
+      status: 414,
+      detail: `the request target (path and query) has ${path.length} bytes; the API takes at most 8192 (API Gateway's limit): send fewer or shorter filters`,
+      instance: rowsPath,
+      maxBytes: 8192,
+    });
+    // At the limit: served.
+    expect((await call(`${rowsPath}?currency=${'a'.repeat(8192 - rowsPath.length - '?currency='.length)}`)).status).toBe(200);
+  });
+
+  it('answers request line and headers above 10240 bytes with 431 problem+json naming the limit', async () => {
+    const res = await call(rowsPath, { headers: { 'x-big': 'b'.repeat(300 * 1024) } });
+    expect([res.status, res.type]).toEqual([431, 'application/problem+json']);
+    expect(res.body).toEqual({
+      type: 'urn:medallion:problem:headers-too-large',
+      title: 'Request header fields too large',
+      status: 431,
+      detail: expect.stringMatching(/^the request line and headers have 30\d{4} bytes; the API takes at most 10240 \(API Gateway's limit\)$/),
+      instance: rowsPath,
+      maxBytes: 10240,
+    });
+  });
+
+  it.each([
+    ['a 2 MB URL', (path: string) => call(`${path}?currency=${'a'.repeat(2 * 1024 * 1024)}`)],
+    ['2 MB of headers', (path: string) => call(path, { headers: { 'x-big': 'b'.repeat(2 * 1024 * 1024) } })],
+  ])('answers %s, past what the server parses, with 431 problem+json instead of a reset', async (_what, send) => {
+    const res = await send(rowsPath);
+    expect([res.status, res.type, res.headers.get('connection')]).toEqual([431, 'application/problem+json', 'close']);
+    expect(res.body).toEqual({
+      type: 'urn:medallion:problem:headers-too-large',
+      title: 'Request header fields too large',
+      status: 431,
+      detail: "the request line and headers have more than 1048576 bytes; the API takes at most 10240 (API Gateway's limit)",
+      instance: '',
+      maxBytes: 10240,
+    });
+    expect((await call('/v1/datasets')).status).toBe(200);
+  });
+
   it('binds string values as literals: an injection attempt in a string filter matches nothing', async () => {
     const res = await call(`${rowsPath}?currency=${encodeURIComponent("USD' OR '1'='1")}`);
     expect([res.status, res.body.rows]).toEqual([200, []]);
