@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { problemResponse, Problem } from '../lambdas/api/problem';
-import { matchRoute, ROUTES } from '../lambdas/api/routes';
+import { BINARY_MEDIA_TYPES, matchRoute, ROUTES } from '../lambdas/api/routes';
 import { asOfExpression, goldDatasets, goldSqlText, renderGoldSql } from '../lambdas/shared/gold';
 import { glueDatabaseName, resourceName } from '../lib/naming';
 import { startPlatformAthena } from './athena';
@@ -116,6 +116,7 @@ export function proxyEvent(req: IncomingMessage, url: URL, body: Buffer): APIGat
   for (let i = 0; i < req.rawHeaders.length; i += 2) multiHeaders.set(req.rawHeaders[i], [...(multiHeaders.get(req.rawHeaders[i]) ?? []), req.rawHeaders[i + 1]]);
   const headers = Object.fromEntries([...multiHeaders].map(([k, v]) => [k, v[v.length - 1]]));
   const hasQuery = multiQuery.size > 0;
+  const binary = BINARY_MEDIA_TYPES.includes((req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase());
   const requestId = randomUUID();
   return {
     resource: '/{proxy+}',
@@ -127,8 +128,9 @@ export function proxyEvent(req: IncomingMessage, url: URL, body: Buffer): APIGat
     multiValueQueryStringParameters: hasQuery ? Object.fromEntries(multiQuery) : null,
     pathParameters: null,
     stageVariables: null,
-    body: body.length ? body.toString('utf8') : null,
-    isBase64Encoded: false,
+    // As API Gateway with the API's binaryMediaTypes: those bodies base64-encoded, byte-exact; others as text.
+    body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null,
+    isBase64Encoded: binary && body.length > 0,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',

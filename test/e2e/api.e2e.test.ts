@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { RunManifest } from '../../lambdas/shared/manifest';
 import { readManifest } from '../../local/ingest';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
@@ -377,6 +378,43 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
         uploadRoute: '/v1/uploads/prints',
       }),
     );
+  });
+
+  const stored = async (key: string) => Buffer.from(await (await platform.s3.send(new GetObjectCommand({ Bucket: platform.buckets.bronze, Key: key }))).Body!.transformToByteArray());
+  const bronzeKeys = async (prefix: string) => ((await platform.s3.send(new ListObjectsV2Command({ Bucket: platform.buckets.bronze, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
+
+  it('refuses a body that is not UTF-8 with 400 naming the byte offset, and stores nothing', async () => {
+    const before = await bronzeKeys('taps/api/');
+    const body = Buffer.concat([Buffer.from(`${JSON.stringify(print('2020-11-29', 5, 1))}\n{"day":"2020-11-29","value_prop":"caf`), Buffer.from([0xe9]), Buffer.from('"}\n')]);
+    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect([res.status, res.type]).toEqual([400, 'application/problem+json']);
+    const offset = body.indexOf(0xe9);
+    expect(res.body).toEqual(
+      problem(400, 'invalid-encoding', `the body is not valid UTF-8: byte offset ${offset} starts an invalid sequence (bytes e9 22 7d 0a); send the records as UTF-8 text, or gzip-compressed UTF-8 with Content-Encoding: gzip`, '/v1/ingest/taps', { offset }),
+    );
+    const csv = Buffer.concat([Buffer.from('pay_date,total,user_id,value_prop\n2020-11-29,1.00,1,p'), Buffer.from([0xff]), Buffer.from('\n')]);
+    const bad = await call('/v1/ingest/pays', { method: 'POST', headers: { 'content-type': 'text/csv; charset=utf-8' }, body: csv });
+    expect([bad.status, bad.body.type, bad.body.offset]).toEqual([400, 'urn:medallion:problem:invalid-encoding', 53]);
+    expect(await bronzeKeys('taps/api/')).toEqual(before);
+  });
+
+  it('stores a UTF-8 body byte for byte (BOM, CRLF, multi-byte characters)', async () => {
+    const body = Buffer.from('\uFEFF{"day":"2020-11-29","event_data":{"position":0,"value_prop":"café ☕ 😀"},"user_id":8}\r\n', 'utf8');
+    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect([res.status, res.body.records, res.body.bytes]).toEqual([202, 1, body.length]);
+    expect((await stored(res.body.key)).equals(body)).toBe(true);
+  });
+
+  it('takes a gzip body with Content-Encoding: gzip: checked decompressed, stored compressed byte for byte as .gz, processed', async () => {
+    const body = gzipSync(lines(print('2020-11-29', 9, 0), print('2020-11-29', 9, 1)));
+    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body });
+    expect([res.status, res.body.records, res.body.bytes]).toEqual([202, 2, body.length]);
+    expect(res.body.key).toMatch(/^taps\/api\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.jsonl\.gz$/);
+    expect((await stored(res.body.key)).equals(body)).toBe(true);
+    const [manifest] = await processed([res.body.key]);
+    expect(manifest).toMatchObject({ status: 'ingested', rows_in: 2, rows_valid: 2 });
+    const notGzip = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: lines(print('2020-11-29', 9, 0)) });
+    expect([notGzip.status, notGzip.body.type]).toEqual([400, 'urn:medallion:problem:invalid-gzip']);
   });
 
   it('POST /v1/uploads returns a presigned PUT URL into bronze; a file PUT there is processed', async () => {
