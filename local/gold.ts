@@ -93,8 +93,35 @@ async function registerJsonTable(c: DuckDBConnection, table: string, dir: string
 }
 
 /**
+ * First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection): `=`, `+`, `-`,
+ * `@`, tab and carriage return.
+ */
+export const CSV_FORMULA_TRIGGERS = ['=', '+', '-', '@', '\t', '\r'] as const;
+
+/**
+ * The select list of a CSV export of `relation`: text cells (VARCHAR and JSON columns) that start with a
+ * formula trigger get a leading `'`, so that a spreadsheet shows them as text instead of evaluating them;
+ * every other column — numbers (a negative number stays a number), booleans, dates, timestamps — and NULL
+ * are written unchanged. The Parquet output keeps the values as they are.
+ */
+export async function csvSafeSelect(c: DuckDBConnection, relation: string): Promise<string> {
+  const columns = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJson();
+  const triggers = CSV_FORMULA_TRIGGERS.map((t) => (t === '\t' ? 'chr(9)' : t === '\r' ? 'chr(13)' : sqlString(t))).join(', ');
+  return columns
+    .map(({ column_name, column_type }) => {
+      const name = sqlIdent(String(column_name));
+      const type = String(column_type);
+      if (type !== 'VARCHAR' && type !== 'JSON') return `t.${name}`;
+      const text = `CAST(t.${name} AS VARCHAR)`;
+      return `CASE WHEN left(${text}, 1) IN (${triggers}) THEN '''' || ${text} ELSE ${text} END AS ${name}`;
+    })
+    .join(', ');
+}
+
+/**
  * Builds the Gold datasets locally (every one unless `datasets` says which) from the very SQL text deployed
- * to Athena, on DuckDB with the Trino compatibility layer, and writes `<dataset>.csv` and `<dataset>.parquet`.
+ * to Athena, on DuckDB with the Trino compatibility layer, and writes `<dataset>.csv` (text cells
+ * neutralised against CSV injection, see `csvSafeSelect`) and `<dataset>.parquet`.
  */
 export async function buildGold(input: GoldBuildInput): Promise<GoldOutput[]> {
   const db = await DuckDBInstance.create(':memory:', input.memoryLimit ? { memory_limit: input.memoryLimit } : {});
@@ -115,7 +142,11 @@ export async function buildGold(input: GoldBuildInput): Promise<GoldOutput[]> {
       await c.run(`CREATE OR REPLACE VIEW ${view} AS ${renderGoldSql(goldSqlText(dataset), variables)}`);
       if (input.datasets && !input.datasets.includes(dataset)) continue;
       const csv = join(input.outDir, `${dataset}.csv`);
-      await c.run(`COPY (SELECT * FROM ${view} ORDER BY ALL) TO ${sqlString(csv)} (FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')`);
+      // Rows in the order of their values (ORDER BY ALL of the view), cells neutralised for spreadsheets.
+      const order = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${view}`)).getRowObjectsJson().map((r) => `t.${sqlIdent(String(r.column_name))}`);
+      await c.run(
+        `COPY (SELECT ${await csvSafeSelect(c, view)} FROM ${view} AS t ORDER BY ${order.join(', ')}) TO ${sqlString(csv)} (FORMAT csv, HEADER true, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')`,
+      );
       await c.run(`COPY (SELECT * FROM ${view} ORDER BY ALL) TO ${sqlString(join(input.outDir, `${dataset}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
       const rows = Number((await c.runAndReadAll(`SELECT count(*) FROM ${view}`)).getRows()[0][0]);
       outputs.push({ dataset, rows, path: csv });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { problemResponse, Problem } from '../lambdas/api/problem';
-import { matchRoute, ROUTES } from '../lambdas/api/routes';
+import { BINARY_MEDIA_TYPES, matchRoute, ROUTES } from '../lambdas/api/routes';
 import { asOfExpression, goldDatasets, goldSqlText, renderGoldSql } from '../lambdas/shared/gold';
 import { glueDatabaseName, resourceName } from '../lib/naming';
 import { startPlatformAthena } from './athena';
@@ -15,6 +15,57 @@ import { pumpOnce } from './sqs-pump';
 
 /** API Gateway's REST API payload limit; larger requests never reach a function. */
 export const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
+
+/** Longest request target (path and query string) the local server takes, as API Gateway's URL length quota: longer is a 414. */
+export const MAX_URL_BYTES = 8192;
+
+/** Largest request line plus headers, as API Gateway's quota on their combined size: larger is a 431. */
+export const MAX_HEADER_BYTES = 10240;
+
+/**
+ * How much of request line and headers Node's parser buffers before it gives up: far above the limits, so
+ * that they are checked with the exact sizes. Past it the `clientError` handler answers 431 and closes.
+ */
+export const PARSER_MAX_HEADER_BYTES = 1024 * 1024;
+
+/** The 414 of a request target longer than `MAX_URL_BYTES`. */
+export function uriTooLong(bytes: number): Problem {
+  return new Problem(
+    414,
+    'uri-too-long',
+    'URI too long',
+    `the request target (path and query) has ${bytes} bytes; the API takes at most ${MAX_URL_BYTES} (API Gateway's limit): send fewer or shorter filters`,
+    { maxBytes: MAX_URL_BYTES },
+  );
+}
+
+/** The 431 of request line and headers larger than `MAX_HEADER_BYTES`; `bytes` undefined when Node's parser gave up before the end. */
+export function headersTooLarge(bytes: number | undefined): Problem {
+  return new Problem(
+    431,
+    'headers-too-large',
+    'Request header fields too large',
+    `the request line and headers have ${bytes ?? `more than ${PARSER_MAX_HEADER_BYTES}`} bytes; the API takes at most ${MAX_HEADER_BYTES} (API Gateway's limit)`,
+    { maxBytes: MAX_HEADER_BYTES },
+  );
+}
+
+/** The 414 or 431 of a request past the limits, with the exact sizes, or undefined. */
+function sizeProblem(req: IncomingMessage): Problem | undefined {
+  const target = req.url ?? '/';
+  if (target.length > MAX_URL_BYTES) return uriTooLong(target.length);
+  // `METHOD SP target SP HTTP/x.y CRLF`, then `name: value CRLF` per header (Node keeps them as latin1 strings).
+  let bytes = `${req.method} ${target} HTTP/${req.httpVersion}\r\n`.length;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) bytes += req.rawHeaders[i].length + 2 + req.rawHeaders[i + 1].length + 2;
+  return bytes > MAX_HEADER_BYTES ? headersTooLarge(bytes) : undefined;
+}
+
+/** A problem written straight to a socket whose request Node could not parse; the connection is then closed. */
+function rawProblemResponse(problem: Problem): string {
+  const { statusCode, headers, body } = problemResponse(problem, '');
+  const head = Object.entries({ ...headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' }).map(([k, v]) => `${k}: ${v}\r\n`);
+  return `HTTP/1.1 ${statusCode} ${problem.title}\r\n${head.join('')}\r\n${body}`;
+}
 
 export interface ServeOptions {
   /** Port on 127.0.0.1; 0 picks a free one. @default 3000 */
@@ -57,28 +108,29 @@ function tokenBucket(rateLimit: number, burstLimit: number): () => boolean {
 
 /** An API Gateway REST proxy event (the shape Lambda receives) for an HTTP request. */
 export function proxyEvent(req: IncomingMessage, url: URL, body: Buffer): APIGatewayProxyEvent {
-  const multiQuery: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) (multiQuery[k] ??= []).push(v);
-  const headers: Record<string, string> = {};
-  const multiHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers[req.rawHeaders[i]] = req.rawHeaders[i + 1];
-    (multiHeaders[req.rawHeaders[i]] ??= []).push(req.rawHeaders[i + 1]);
-  }
-  const hasQuery = Object.keys(multiQuery).length > 0;
+  // Names come from the client: collected in Maps, turned into objects with Object.fromEntries (own data
+  // properties), so that `__proto__`, `constructor`, `hasOwnProperty`… are plain names, never Object.prototype's.
+  const multiQuery = new Map<string, string[]>();
+  for (const [k, v] of url.searchParams) multiQuery.set(k, [...(multiQuery.get(k) ?? []), v]);
+  const multiHeaders = new Map<string, string[]>();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) multiHeaders.set(req.rawHeaders[i], [...(multiHeaders.get(req.rawHeaders[i]) ?? []), req.rawHeaders[i + 1]]);
+  const headers = Object.fromEntries([...multiHeaders].map(([k, v]) => [k, v[v.length - 1]]));
+  const hasQuery = multiQuery.size > 0;
+  const binary = BINARY_MEDIA_TYPES.includes((req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase());
   const requestId = randomUUID();
   return {
     resource: '/{proxy+}',
     path: url.pathname,
     httpMethod: req.method ?? 'GET',
     headers,
-    multiValueHeaders: multiHeaders,
-    queryStringParameters: hasQuery ? Object.fromEntries(Object.entries(multiQuery).map(([k, v]) => [k, v[v.length - 1]])) : null,
-    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    multiValueHeaders: Object.fromEntries(multiHeaders),
+    queryStringParameters: hasQuery ? Object.fromEntries([...multiQuery].map(([k, v]) => [k, v[v.length - 1]])) : null,
+    multiValueQueryStringParameters: hasQuery ? Object.fromEntries(multiQuery) : null,
     pathParameters: null,
     stageVariables: null,
-    body: body.length ? body.toString('utf8') : null,
-    isBase64Encoded: false,
+    // As API Gateway with the API's binaryMediaTypes: those bodies base64-encoded, byte-exact; others as text.
+    body: body.length ? body.toString(binary ? 'base64' : 'utf8') : null,
+    isBase64Encoded: binary && body.length > 0,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -135,7 +187,26 @@ export async function startApiServer(platform: LocalPlatform, options: ServeOpti
   let closing = false;
   let pumped = 0;
   let pump: Promise<void> = Promise.resolve();
-  const server = createServer();
+  const server = createServer({ maxHeaderSize: PARSER_MAX_HEADER_BYTES });
+  // Past the parser's buffer Node gives up on the request (it would answer a bare 431 and reset the
+  // connection): answer 431 problem+json once, then read and drop what the client still sends, so that it
+  // receives the answer instead of a reset.
+  const answered = new WeakSet<object>();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (answered.has(socket)) return;
+    answered.add(socket);
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const problem =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? headersTooLarge(undefined)
+        : new Problem(400, 'invalid-http', 'Bad request', `the request is not valid HTTP/1.1 (${error.code ?? error.message})`);
+    socket.end(rawProblemResponse(problem));
+    socket.resume();
+    setTimeout(() => socket.destroy(), 5000).unref();
+  });
   try {
     await createGoldViews(platform, athenaClient);
     const transform = await loadTransformHandler(platform);
@@ -161,6 +232,8 @@ export async function startApiServer(platform: LocalPlatform, options: ServeOpti
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         try {
+          const tooLarge = sizeProblem(req);
+          if (tooLarge) return send(res, problemResponse(tooLarge, url.pathname));
           if (!allow()) return send(res, problemResponse(throttledProblem(), url.pathname));
           if (req.method === 'OPTIONS') {
             const origins = config.api.corsAllowOrigins;

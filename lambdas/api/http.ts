@@ -13,11 +13,21 @@ export interface ApiRequest extends MatchedRoute {
   readonly requestId: string;
 }
 
+/**
+ * An object of client-chosen names without a prototype: `__proto__`, `constructor`, `hasOwnProperty`… are
+ * plain own keys, and looking up a name the client did not send gives undefined, never Object.prototype's.
+ */
+export function ownRecord<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const record = Object.create(null) as Record<string, T>;
+  for (const [k, v] of entries) record[k] = v;
+  return record;
+}
+
 function queryOf(event: APIGatewayProxyEvent): QueryParameters {
   if (event.multiValueQueryStringParameters) {
-    return Object.fromEntries(Object.entries(event.multiValueQueryStringParameters).map(([k, v]) => [k, v ?? []]));
+    return ownRecord(Object.entries(event.multiValueQueryStringParameters).map(([k, v]) => [k, v ?? []]));
   }
-  return Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v === undefined ? [] : [v]]));
+  return ownRecord(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v === undefined ? [] : [v]]));
 }
 
 /** CORS headers for the request's Origin when it is one of `CORS_ALLOW_ORIGINS` (comma-separated; `*` for any). */
@@ -35,7 +45,7 @@ function corsHeaders(origin: string | undefined): Record<string, string> {
  */
 export function apiHandler(fn: RouteFunction, implementation: (request: ApiRequest) => Promise<APIGatewayProxyResult>) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']));
+    const headers = ownRecord(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']));
     const path = event.path;
     let result: APIGatewayProxyResult;
     try {

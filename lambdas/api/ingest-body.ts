@@ -1,11 +1,15 @@
+import { isUtf8 } from 'node:buffer';
+import { gunzipSync } from 'node:zlib';
 import type { DatasetContract, SourceFormat } from '../shared/contracts';
 import { checkCsvHeader } from '../shared/csv-header';
 import { badRequest, Problem } from './problem';
 
 /**
- * Checks of an ingest body against the contract's shape, before it is stored: the format the contract
- * declares, parseable JSON objects (NDJSON, JSON array) or the contract's CSV header. Values are not
- * checked here: rows with bad values go to quarantine through the normal pipeline, with their reasons.
+ * Checks of an ingest body against the contract's shape, before it is stored: UTF-8 text (or gzip of it,
+ * with `Content-Encoding: gzip`), the format the contract declares, parseable JSON objects (NDJSON, JSON
+ * array) or the contract's CSV header. The body is stored exactly as received, so a body that is not
+ * UTF-8 is refused rather than repaired. Values are not checked here: rows with bad values go to
+ * quarantine through the normal pipeline, with their reasons.
  */
 
 /** Largest body the ingest route takes: Lambda's 6 MB synchronous payload limit, less room for the event around it. */
@@ -26,19 +30,97 @@ export function tooLarge(bytes: number, dataset: string): Problem {
   );
 }
 
+/** Largest gzip body once decompressed: more is refused with 413 (and the upload route), also against gzip bombs. */
+export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Offset of the first byte that does not begin a well-formed UTF-8 sequence (RFC 3629: no overlong forms,
+ * no UTF-16 surrogates, nothing past U+10FFFF, no sequence cut short), or -1 when all of it is UTF-8.
+ */
+export function invalidUtf8Offset(bytes: Uint8Array): number {
+  if (isUtf8(bytes)) return -1;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Continuation bytes after the lead byte, and the range of the first one (it rules out overlongs, surrogates, > U+10FFFF).
+    let length: number;
+    let [low, high] = [0x80, 0xbf];
+    if (b >= 0xc2 && b <= 0xdf) length = 1;
+    else if (b === 0xe0) [length, low] = [2, 0xa0];
+    else if (b === 0xed) [length, high] = [2, 0x9f];
+    else if (b >= 0xe1 && b <= 0xef) length = 2;
+    else if (b === 0xf0) [length, low] = [3, 0x90];
+    else if (b === 0xf4) [length, high] = [3, 0x8f];
+    else if (b >= 0xf1 && b <= 0xf3) length = 3;
+    else return i;
+    for (let k = 1; k <= length; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < (k === 1 ? low : 0x80) || c > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += length + 1;
+  }
+  return -1;
+}
+
+const UTF8_HINT = 'send the records as UTF-8 text, or gzip-compressed UTF-8 with Content-Encoding: gzip';
+
+/**
+ * The text of a body: gunzipped for `Content-Encoding: gzip`, then UTF-8-decoded.
+ * @throws Problem 400 (not UTF-8, not gzip), 413 (too large once decompressed), 415 (another Content-Encoding)
+ */
+function bodyText(body: Buffer, contentEncoding: string, dataset: string): string {
+  const encoding = contentEncoding.trim().toLowerCase();
+  let bytes = body;
+  if (encoding === 'gzip') {
+    try {
+      bytes = gunzipSync(body, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new Problem(
+          413,
+          'payload-too-large',
+          'Payload too large',
+          `the gzip body is larger than ${MAX_DECOMPRESSED_BYTES} bytes once decompressed; POST /v1/ingest takes at most that. For larger files ask ${UPLOAD_ROUTE.replace('{dataset}', dataset)} for a presigned S3 PUT URL`,
+          { maxBytes: MAX_DECOMPRESSED_BYTES, uploadRoute: `/v1/uploads/${dataset}` },
+        );
+      }
+      throw badRequest(
+        'invalid-gzip',
+        `the body is sent with Content-Encoding: gzip but is not gzip data (${(e as Error).message}); send the gzip-compressed bytes unchanged, or drop the header for an uncompressed body`,
+      );
+    }
+  } else if (encoding !== '' && encoding !== 'identity') {
+    throw new Problem(415, 'unsupported-content-encoding', 'Unsupported media type', `Content-Encoding ${JSON.stringify(contentEncoding)} is not supported; send the body uncompressed (UTF-8) or with Content-Encoding: gzip`);
+  }
+  const offset = invalidUtf8Offset(bytes);
+  if (offset >= 0) {
+    const shown = [...bytes.subarray(offset, offset + 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw badRequest(
+      'invalid-encoding',
+      `the body is not valid UTF-8${bytes === body ? '' : ' once gunzipped'}: byte offset ${offset} starts an invalid sequence (bytes ${shown}); ${UTF8_HINT}`,
+      { offset },
+    );
+  }
+  return bytes.toString('utf8');
+}
+
 const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * The number of records of a valid body.
- * @throws Problem 415 (media type not the contract's format) or 400 (unparseable record, wrong CSV header, empty body)
+ * The number of records of a valid body; `contentEncoding` is the request's Content-Encoding (`gzip` or none).
+ * @throws Problem 415 (media type not the contract's format, unsupported Content-Encoding), 413 (gzip body too
+ * large once decompressed) or 400 (not UTF-8, corrupt gzip, unparseable record, wrong CSV header, empty body)
  */
-export function checkBody(contract: DatasetContract, contentType: string, body: Buffer): number {
+export function checkBody(contract: DatasetContract, contentType: string, body: Buffer, contentEncoding = ''): number {
   const mediaType = contentType.split(';')[0].trim().toLowerCase();
   const expected = MEDIA_TYPES[contract.format];
   if (mediaType !== expected) {
     throw new Problem(415, 'unsupported-media-type', 'Unsupported media type', `${contract.name} is delivered as ${FORMAT_NAMES[contract.format]} (its contract, ${contract.file}): send Content-Type ${expected}, not ${JSON.stringify(mediaType || '(none)')}`);
   }
-  const text = body.toString('utf8').replace(/^\uFEFF/, '');
+  const text = bodyText(body, contentEncoding, contract.name).replace(/^\uFEFF/, '');
   if (text.trim() === '') throw badRequest('empty-body', `the body is empty; send at least one ${contract.name} record`);
   if (contract.format === 'ndjson') {
     const lines = text.split(/\r?\n/);

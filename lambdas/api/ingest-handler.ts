@@ -34,8 +34,10 @@ export function bronzeKey(contract: DatasetContract, channel: 'api' | 'uploads',
 async function ingest(request: ApiRequest): Promise<APIGatewayProxyResult> {
   const contract = contractOf(request.pathParameters.dataset);
   if (request.body.length > MAX_INGEST_BYTES) throw tooLarge(request.body.length, contract.name);
-  const records = checkBody(contract, request.headers['content-type'] ?? '', request.body);
-  const key = bronzeKey(contract, 'api', new Date());
+  const contentEncoding = request.headers['content-encoding'] ?? '';
+  const records = checkBody(contract, request.headers['content-type'] ?? '', request.body, contentEncoding);
+  // The bytes as received (a gzip body stays compressed, under a `.gz` key the transform gunzips).
+  const key = bronzeKey(contract, 'api', new Date(), contentEncoding.trim().toLowerCase() === 'gzip');
   await s3Client().send(new PutObjectCommand({ Bucket: bronzeBucket(), Key: key, Body: request.body, ContentType: MEDIA_TYPES[contract.format] }));
   return jsonResponse(202, { dataset: contract.name, key, records, bytes: request.body.length });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseIsoDate, parseIsoTimestamp } from '../shared/iso-time';
 import { badRequest } from './problem';
 import { DEFAULT_LIMIT, MAX_LIMIT, type QueryParameters } from './routes';
 
@@ -63,9 +64,12 @@ const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-function badValue(column: QueryColumn, value: string, expected: string): never {
-  throw badRequest('invalid-value', `filter on '${column.name}' (${column.physicalType}): ${JSON.stringify(value)} is not ${expected}`);
+/** The 400 of a value that does not fit its column: the parameter, the value, the expected form and, when known, what is wrong with it. */
+function badValue(column: QueryColumn, value: string, expected: string, reason?: string): never {
+  throw badRequest('invalid-value', `filter on '${column.name}' (${column.physicalType}): ${JSON.stringify(value)} is not ${expected}${reason ? `: ${reason}` : ''}`);
 }
+
+const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * The SQL literal of a filter value typed per the column, or a 400 problem saying what was expected.
@@ -93,16 +97,19 @@ export function literal(column: QueryColumn, value: string): string {
       if (value !== 'true' && value !== 'false') badValue(column, value, 'true or false');
       return value;
     case 'date': {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) badValue(column, value, 'a date YYYY-MM-DD');
-      return `DATE '${value}'`;
+      const date = parseIsoDate(value);
+      if (!date.ok) badValue(column, value, 'a date YYYY-MM-DD', date.reason);
+      return `DATE '${date.value}'`;
     }
     case 'timestamp': {
-      const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:\d{2}))?$/.exec(value);
-      const date = m ? new Date(m[2] ? value : `${m[1]}T00:00:00Z`) : undefined;
-      if (!date || Number.isNaN(date.getTime()) || (m && !m[2] && date.toISOString().slice(0, 10) !== m[1])) {
-        badValue(column, value, 'an ISO-8601 timestamp with Z or an offset (2024-03-01T10:15:30Z) or a date YYYY-MM-DD (midnight UTC)');
+      // A bare date means midnight UTC (documented); anything with a time must carry Z or an offset.
+      let instant = parseIsoTimestamp(value);
+      if (DATE_SHAPE.test(value)) {
+        const date = parseIsoDate(value);
+        instant = date.ok ? parseIsoTimestamp(`${value}T00:00:00Z`) : date;
       }
-      return `TIMESTAMP '${date.toISOString().replace('T', ' ').replace('Z', '')}'`;
+      if (!instant.ok) badValue(column, value, 'an ISO-8601 timestamp with Z or an offset (2024-03-01T10:15:30Z) or a date YYYY-MM-DD (midnight UTC)', instant.reason);
+      return `TIMESTAMP '${instant.value.replace('T', ' ').replace('Z', '')}'`;
     }
     default:
       throw badRequest('unfilterable-column', `column '${column.name}' (${column.physicalType}) holds JSON text and cannot be filtered`);

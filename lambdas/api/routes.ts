@@ -91,10 +91,10 @@ const errors = (...statuses: string[]): Record<string, RouteResponse> =>
   Object.fromEntries(statuses.map((s) => [s, { description: PROBLEM_DESCRIPTIONS[s], schema: 'Problem' }]));
 
 const PROBLEM_DESCRIPTIONS: Record<string, string> = {
-  '400': 'Invalid request: unknown column or operator, bad value, bad token (problem+json)',
+  '400': 'Invalid request: unknown column or operator, bad value, bad token; ingest: body not UTF-8 or not gzip, unparseable record (problem+json)',
   '404': 'Unknown dataset or route (problem+json)',
   '413': 'Body larger than the ingest limit; use POST /v1/uploads/{dataset} (problem+json)',
-  '415': 'Content-Type does not match the dataset contract’s format (problem+json)',
+  '415': 'Content-Type does not match the dataset contract’s format, or a Content-Encoding other than gzip (problem+json)',
   '429': 'Throttled: stage rate, burst or quota exceeded, or Athena is busy (problem+json)',
   '502': 'The query failed in Athena (problem+json)',
   '504': 'The query outlived the API timeout; fetch its result later at resultUrl (problem+json)',
@@ -179,10 +179,10 @@ export const ROUTES: readonly Route[] = [
     operationId: 'ingest',
     summary: 'Ingest a batch into bronze',
     description:
-      'The body is stored as a new bronze object `<dataset>/api/<date>/<uuid>.<ext>` and flows through the normal pipeline. Its format is the contract’s: NDJSON (`application/x-ndjson`), a JSON array (`application/json`) or CSV with the contract’s header (`text/csv`). Larger than the limit: use POST /v1/uploads/{dataset}.',
+      'The body is stored byte for byte as a new bronze object `<dataset>/api/<date>/<uuid>.<ext>` and flows through the normal pipeline. Its format is the contract’s: NDJSON (`application/x-ndjson`), a JSON array (`application/json`) or CSV with the contract’s header (`text/csv`), in UTF-8; with `Content-Encoding: gzip` the body is gzip of that, checked decompressed and stored compressed (`<ext>.gz`). A body that is not UTF-8 is refused (400 `invalid-encoding` with the byte offset), never repaired. Larger than the limit: use POST /v1/uploads/{dataset}.',
     function: 'ingest',
     parameters: [dataset('Source dataset (a contract in contracts/).')],
-    body: { description: 'Records in the dataset’s format', contentTypes: ['application/x-ndjson', 'application/json', 'text/csv'], required: true },
+    body: { description: 'Records in the dataset’s format, UTF-8 (or gzip of it with Content-Encoding: gzip)', contentTypes: ['application/x-ndjson', 'application/json', 'text/csv'], required: true },
     responses: { '202': { description: 'Stored in bronze', schema: 'IngestAccepted' }, ...errors('400', '404', '413', '415', '429') },
   },
   {
@@ -210,6 +210,13 @@ export const ROUTES: readonly Route[] = [
   },
 ];
 
+/**
+ * Media types API Gateway passes to the functions as binary (base64, `isBase64Encoded`): the ingest body
+ * types, so that the body the ingest function checks and stores is byte for byte what the client sent
+ * (invalid UTF-8 is refused, not replaced; gzip bodies are not mangled as text).
+ */
+export const BINARY_MEDIA_TYPES: readonly string[] = [...new Set(ROUTES.flatMap((r) => r.body?.contentTypes ?? []))];
+
 export interface MatchedRoute {
   readonly route: Route;
   readonly pathParameters: Readonly<Record<string, string>>;
@@ -227,7 +234,7 @@ export function matchRoute(method: string, path: string): MatchedRoute {
   for (const route of ROUTES) {
     const template = segments(route.path);
     if (template.length !== actual.length) continue;
-    const params: Record<string, string> = {};
+    const params: Record<string, string> = Object.create(null) as Record<string, string>;
     const ok = template.every((t, i) => {
       const m = /^\{(\w+)\}$/.exec(t);
       if (m) return actual[i] !== '' && (params[m[1]] = decodeURIComponent(actual[i])) !== undefined;
@@ -255,7 +262,7 @@ export type QueryParameters = Readonly<Record<string, readonly string[]>>;
 export function validateRequest(matched: MatchedRoute, query: QueryParameters): void {
   const { route, pathParameters } = matched;
   for (const p of route.parameters) {
-    const values = p.in === 'path' ? (pathParameters[p.name] === undefined ? [] : [pathParameters[p.name]]) : (query[p.name] ?? []);
+    const values = p.in === 'path' ? (Object.hasOwn(pathParameters, p.name) ? [pathParameters[p.name]] : []) : Object.hasOwn(query, p.name) ? query[p.name] : [];
     if (values.length === 0) {
       if (p.required) throw badRequest('missing-parameter', `${p.in} parameter '${p.name}' is required: ${p.description}`);
       continue;

@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { PROBLEM_TYPE_BASE } from '../../lambdas/api/problem';
-import { ROUTES, type RouteFunction } from '../../lambdas/api/routes';
+import { BINARY_MEDIA_TYPES, ROUTES, type RouteFunction } from '../../lambdas/api/routes';
 import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
 
@@ -53,6 +53,8 @@ export class HttpApi extends Construct {
       restApiName: resourceName(config, 'api'),
       description: `medallion-platform ${config.stage}: query Gold, ingest into bronze (routes of lambdas/api/routes.ts)`,
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Ingest bodies reach the function base64-encoded, byte for byte (not decoded as UTF-8 text on the way).
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // API Gateway writes access and execution logs through an account-level role.
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,

@@ -19,6 +19,9 @@ const source: QuerySource = {
   ],
 };
 
+/** The expected form of a timestamp filter value, as problems state it. */
+const TS = 'an ISO-8601 timestamp with Z or an offset (2024-03-01T10:15:30Z) or a date YYYY-MM-DD (midnight UTC)';
+
 const problemOf = (fn: () => unknown): Pick<Problem, 'status' | 'type' | 'detail'> => {
   try {
     fn();
@@ -67,8 +70,8 @@ describe('query planning', () => {
     [{ ratio: ['1e5'] }, 'invalid-value', "filter on 'ratio' (double): \"1e5\" is not a number written as digits with an optional . and decimals (no exponent)"],
     [{ flag: ['yes'] }, 'invalid-value', "filter on 'flag' (boolean): \"yes\" is not true or false"],
     [{ flag: ['in:true,false'] }, 'invalid-operator', "filter on 'flag' (boolean): use eq:true or eq:false"],
-    [{ day: ['2024-02-30'] }, 'invalid-value', "filter on 'day' (date): \"2024-02-30\" is not a date YYYY-MM-DD"],
-    [{ ts: ['2024-03-01T10:00:00'] }, 'invalid-value', "filter on 'ts' (timestamp): \"2024-03-01T10:00:00\" is not an ISO-8601 timestamp with Z or an offset (2024-03-01T10:15:30Z) or a date YYYY-MM-DD (midnight UTC)"],
+    [{ day: ['2024-02-30'] }, 'invalid-value', "filter on 'day' (date): \"2024-02-30\" is not a date YYYY-MM-DD: 2024-02 has 29 days"],
+    [{ ts: ['2024-03-01T10:00:00'] }, 'invalid-value', `filter on 'ts' (timestamp): "2024-03-01T10:00:00" is not ${TS}: it has no time zone; add Z (UTC) or an offset such as +02:00`],
     [{ s: ['gte:a'] }, 'invalid-operator', "filter on 's' (string): range operator 'gte:' applies to integer, number, date and timestamp columns only"],
     [{ props: ['x'] }, 'unfilterable-column', "column 'props' (json) holds JSON text and cannot be filtered"],
     [{ s: ['a\u0000b'] }, 'invalid-value', "filter on 's' (string): \"a\\u0000b\" is not a string without control characters"],
@@ -79,6 +82,56 @@ describe('query planning', () => {
     [{ orderBy: ['a', 'b'] }, 'repeated-parameter', "query parameter 'orderBy' is given 2 times; give it once, comma-separated"],
   ])('refuses %j: %s', (query, type, detail) => {
     expect(problemOf(() => planQuery(source, query))).toEqual({ status: 400, type, detail });
+  });
+
+  // JavaScript's Date rolls impossible dates over (2024-02-31 → 2024-03-02) and reads 24:00 as the next
+  // day: every filter kind (eq, ne, in, ranges) on date and timestamp columns must refuse them instead.
+  it.each([
+    ['day', '2024-02-31', 'a date YYYY-MM-DD: 2024-02 has 29 days'],
+    ['day', 'gt:2023-02-29', 'a date YYYY-MM-DD: 2023-02 has 28 days'],
+    ['day', 'lte:2024-04-31', 'a date YYYY-MM-DD: 2024-04 has 30 days'],
+    ['day', 'ne:2024-13-01', 'a date YYYY-MM-DD: month 13 does not exist'],
+    ['day', 'in:2024-01-01,2024-00-10', 'a date YYYY-MM-DD: month 00 does not exist'],
+    ['day', 'gte:2024-01-00', 'a date YYYY-MM-DD: day 00 does not exist'],
+    ['day', '2024-03-01T00:00:00Z', 'a date YYYY-MM-DD'],
+    ['day', '2024-3-1', 'a date YYYY-MM-DD'],
+    ['ts', 'gt:2024-02-31T10:00:00Z', `${TS}: 2024-02 has 29 days`],
+    ['ts', 'lt:2100-02-29T00:00:00Z', `${TS}: 2100-02 has 28 days`],
+    ['ts', 'gte:2024-02-30', `${TS}: 2024-02 has 29 days`],
+    ['ts', 'in:2024-01-01T00:00:00Z,2024-13-01T00:00:00Z', `${TS}: month 13 does not exist`],
+    ['ts', '2024-03-01T24:00:00Z', `${TS}: hour 24 does not exist (write 00:00 of the next day)`],
+    ['ts', 'ne:2024-03-01T10:60:00Z', `${TS}: minute 60 does not exist`],
+    ['ts', '2024-03-01T10:00:60Z', `${TS}: second 60 does not exist (leap seconds are not accepted)`],
+    ['ts', '2024-03-01T10:00:00+18:01', `${TS}: offset +18:01 is beyond ±18:00`],
+    ['ts', '2024-03-01T10:00:00-19:00', `${TS}: offset -19:00 is beyond ±18:00`],
+    ['ts', '2024-03-01T10:00:00+05:60', `${TS}: offset +05:60 has minute 60`],
+    ['ts', 'lte:2024-03-01T10:00', `${TS}: it has no time zone; add Z (UTC) or an offset such as +02:00`],
+    ['ts', '2024-03-01 10:00:00Z', TS],
+    ['ts', '2024-03-01T10:00:00+0200', TS],
+    ['ts', '0000-01-01T00:00:00+01:00', `${TS}: in UTC it falls before year 0000`],
+  ])('refuses the impossible %s=%s', (name, value, expected) => {
+    const column = source.columns.find((c) => c.name === name)!;
+    const operand = value.replace(/^[a-z]+:/, '');
+    const bad = operand.includes(',') ? operand.split(',')[1] : operand;
+    expect(problemOf(() => planQuery(source, { [name]: [value] }))).toEqual({
+      status: 400,
+      type: 'invalid-value',
+      detail: `filter on '${name}' (${column.physicalType}): ${JSON.stringify(bad)} is not ${expected}`,
+    });
+  });
+
+  it.each([
+    ['day', '2024-02-29', "DATE '2024-02-29'"],
+    ['day', '2000-02-29', "DATE '2000-02-29'"],
+    ['day', '2023-12-31', "DATE '2023-12-31'"],
+    ['ts', '2024-02-29T23:59:59.999Z', "TIMESTAMP '2024-02-29 23:59:59.999'"],
+    ['ts', '2024-03-01T00:30:00+18:00', "TIMESTAMP '2024-02-29 06:30:00.000'"],
+    ['ts', '2024-02-28T23:30:00-18:00', "TIMESTAMP '2024-02-29 17:30:00.000'"],
+    ['ts', '2024-03-01T10:15Z', "TIMESTAMP '2024-03-01 10:15:00.000'"],
+    ['ts', '2024-03-01T10:15:30.123456789Z', "TIMESTAMP '2024-03-01 10:15:30.123'"],
+    ['ts', '0099-06-01T00:00:00Z', "TIMESTAMP '0099-06-01 00:00:00.000'"],
+  ])('accepts the real %s=%s as %s', (name, value, expected) => {
+    expect(literal(source.columns.find((c) => c.name === name)!, value)).toBe(expected);
   });
 
   it('refuses filters on a source whose columns are not known', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { RunManifest } from '../../lambdas/shared/manifest';
 import { readManifest } from '../../local/ingest';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
@@ -192,6 +193,99 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
     expect(res.body).toEqual({ ...(expected as object), instance: (path as string).split('?')[0] });
   });
 
+  const TS = 'an ISO-8601 timestamp with Z or an offset (2024-03-01T10:15:30Z) or a date YYYY-MM-DD (midnight UTC)';
+  const sessionsPath = '/v1/datasets/user_session_analysis/rows';
+  it.each([
+    [`${sessionsPath}?session_start_time=gt:2024-02-31T10:00:00Z`, `filter on 'session_start_time' (timestamp): "2024-02-31T10:00:00Z" is not ${TS}: 2024-02 has 29 days`],
+    [`${sessionsPath}?session_end_time=lt:2023-02-29T00:00:00Z`, `filter on 'session_end_time' (timestamp): "2023-02-29T00:00:00Z" is not ${TS}: 2023-02 has 28 days`],
+    [`${sessionsPath}?session_start_time=2024-03-01T24:00:00Z`, `filter on 'session_start_time' (timestamp): "2024-03-01T24:00:00Z" is not ${TS}: hour 24 does not exist (write 00:00 of the next day)`],
+    [`${sessionsPath}?session_start_time=gte:2024-03-01T10:60:00Z`, `filter on 'session_start_time' (timestamp): "2024-03-01T10:60:00Z" is not ${TS}: minute 60 does not exist`],
+    [`${sessionsPath}?session_start_time=gte:2024-03-01T10:00:00%2B18:30`, `filter on 'session_start_time' (timestamp): "2024-03-01T10:00:00+18:30" is not ${TS}: offset +18:30 is beyond ±18:00`],
+    [`${sessionsPath}?session_start_time=lte:2024-03-01T10:00:00`, `filter on 'session_start_time' (timestamp): "2024-03-01T10:00:00" is not ${TS}: it has no time zone; add Z (UTC) or an offset such as +02:00`],
+    [`${sessionsPath}?session_start_time=in:2024-03-01T00:00:00Z,2024-04-31T00:00:00Z`, `filter on 'session_start_time' (timestamp): "2024-04-31T00:00:00Z" is not ${TS}: 2024-04 has 30 days`],
+    [`${rowsPath}?date=gte:2024-02-31`, `filter on 'date' (date): "2024-02-31" is not a date YYYY-MM-DD: 2024-02 has 29 days`],
+    [`${rowsPath}?date=ne:2024-13-01`, `filter on 'date' (date): "2024-13-01" is not a date YYYY-MM-DD: month 13 does not exist`],
+    ['/v1/datasets/daily_kpis/rows?date=in:2024-03-01,2023-02-29', `filter on 'date' (date): "2023-02-29" is not a date YYYY-MM-DD: 2023-02 has 28 days`],
+  ])('refuses the impossible date or timestamp in %s with 400 naming the parameter, value and expected form', async (path, detail) => {
+    const res = await call(path);
+    expect([res.status, res.type]).toEqual([400, 'application/problem+json']);
+    expect(res.body).toEqual(problem(400, 'invalid-value', detail, path.split('?')[0]));
+  });
+
+  // Names that are properties of Object.prototype must be plain unknown names, never a 500.
+  it.each(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', '__defineGetter__'])('refuses a query parameter named %s with 400 problem+json on every route', async (name) => {
+    const filterRoutes: [string, string][] = [
+      [rowsPath, `"${name}" is not a column of daily_revenue, nor one of limit, orderBy, nextToken; ${columns}`],
+      ['/v1/files', `"${name}" is not a column of files, nor one of limit, orderBy, nextToken; columns: ${'dataset, key, version_id, etag, file_id, status, rows_in, rows_valid, rows_quarantined, rows_superseded, content_sha256, duplicate_of, bytes, processed_at, duration_ms, error'}`],
+    ];
+    for (const [path, detail] of filterRoutes) {
+      const res = await call(`${path}?${name}=1`);
+      expect([res.status, res.type, res.body]).toEqual([400, 'application/problem+json', problem(400, 'unknown-column', detail, path)]);
+      const twice = await call(`${path}?${name}=1&${name}=2`);
+      expect([twice.status, twice.body.type]).toEqual([400, 'urn:medallion:problem:unknown-column']);
+    }
+    for (const [method, path, accepted] of [['GET', '/v1/datasets', 'none'], ['GET', '/v1/openapi.json', 'none'], ['POST', '/v1/uploads/pays', 'gzip']]) {
+      const res = await call(`${path}?${name}=1`, { method });
+      expect([res.status, res.type, res.body]).toEqual([400, 'application/problem+json', problem(400, 'unknown-parameter', `unknown query parameter(s) '${name}' for ${method} ${path.replace('pays', '{dataset}')}; accepted: ${accepted}`, path)]);
+    }
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype', 'hasOwnProperty'])('ignores a request header named %s', async (name) => {
+    const res = await call(rowsPath, { headers: { [name]: 'x', [`${name}-2`]: 'y' } });
+    expect([res.status, res.type, res.body.rows.length]).toEqual([200, 'application/json', 2]);
+    const ingest = await call('/v1/ingest/pays', { method: 'POST', headers: { 'content-type': 'text/csv', [name]: 'x' }, body: 'pay_date,total,user_id,value_prop\n' });
+    expect([ingest.status, ingest.body.type]).toEqual([400, 'urn:medallion:problem:empty-body']);
+  });
+
+  it.each([
+    ['100 KB', 100 * 1024],
+    ['300 KB', 300 * 1024],
+  ])('answers a %s URL with 414 problem+json naming the limit', async (_what, size) => {
+    const path = `${rowsPath}?currency=${'a'.repeat(size)}`;
+    const res = await call(path);
+    expect([res.status, res.type]).toEqual([414, 'application/problem+json']);
+    expect(res.body).toEqual({
+      type: 'urn:medallion:problem:uri-too-long',
+      title: 'URI too long',
+      status: 414,
+      detail: `the request target (path and query) has ${path.length} bytes; the API takes at most 8192 (API Gateway's limit): send fewer or shorter filters`,
+      instance: rowsPath,
+      maxBytes: 8192,
+    });
+    // At the limit: served.
+    expect((await call(`${rowsPath}?currency=${'a'.repeat(8192 - rowsPath.length - '?currency='.length)}`)).status).toBe(200);
+  });
+
+  it('answers request line and headers above 10240 bytes with 431 problem+json naming the limit', async () => {
+    const res = await call(rowsPath, { headers: { 'x-big': 'b'.repeat(300 * 1024) } });
+    expect([res.status, res.type]).toEqual([431, 'application/problem+json']);
+    expect(res.body).toEqual({
+      type: 'urn:medallion:problem:headers-too-large',
+      title: 'Request header fields too large',
+      status: 431,
+      detail: expect.stringMatching(/^the request line and headers have 30\d{4} bytes; the API takes at most 10240 \(API Gateway's limit\)$/),
+      instance: rowsPath,
+      maxBytes: 10240,
+    });
+  });
+
+  it.each([
+    ['a 2 MB URL', (path: string) => call(`${path}?currency=${'a'.repeat(2 * 1024 * 1024)}`)],
+    ['2 MB of headers', (path: string) => call(path, { headers: { 'x-big': 'b'.repeat(2 * 1024 * 1024) } })],
+  ])('answers %s, past what the server parses, with 431 problem+json instead of a reset', async (_what, send) => {
+    const res = await send(rowsPath);
+    expect([res.status, res.type, res.headers.get('connection')]).toEqual([431, 'application/problem+json', 'close']);
+    expect(res.body).toEqual({
+      type: 'urn:medallion:problem:headers-too-large',
+      title: 'Request header fields too large',
+      status: 431,
+      detail: "the request line and headers have more than 1048576 bytes; the API takes at most 10240 (API Gateway's limit)",
+      instance: '',
+      maxBytes: 10240,
+    });
+    expect((await call('/v1/datasets')).status).toBe(200);
+  });
+
   it('binds string values as literals: an injection attempt in a string filter matches nothing', async () => {
     const res = await call(`${rowsPath}?currency=${encodeURIComponent("USD' OR '1'='1")}`);
     expect([res.status, res.body.rows]).toEqual([200, []]);
@@ -284,6 +378,43 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
         uploadRoute: '/v1/uploads/prints',
       }),
     );
+  });
+
+  const stored = async (key: string) => Buffer.from(await (await platform.s3.send(new GetObjectCommand({ Bucket: platform.buckets.bronze, Key: key }))).Body!.transformToByteArray());
+  const bronzeKeys = async (prefix: string) => ((await platform.s3.send(new ListObjectsV2Command({ Bucket: platform.buckets.bronze, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
+
+  it('refuses a body that is not UTF-8 with 400 naming the byte offset, and stores nothing', async () => {
+    const before = await bronzeKeys('taps/api/');
+    const body = Buffer.concat([Buffer.from(`${JSON.stringify(print('2020-11-29', 5, 1))}\n{"day":"2020-11-29","value_prop":"caf`), Buffer.from([0xe9]), Buffer.from('"}\n')]);
+    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect([res.status, res.type]).toEqual([400, 'application/problem+json']);
+    const offset = body.indexOf(0xe9);
+    expect(res.body).toEqual(
+      problem(400, 'invalid-encoding', `the body is not valid UTF-8: byte offset ${offset} starts an invalid sequence (bytes e9 22 7d 0a); send the records as UTF-8 text, or gzip-compressed UTF-8 with Content-Encoding: gzip`, '/v1/ingest/taps', { offset }),
+    );
+    const csv = Buffer.concat([Buffer.from('pay_date,total,user_id,value_prop\n2020-11-29,1.00,1,p'), Buffer.from([0xff]), Buffer.from('\n')]);
+    const bad = await call('/v1/ingest/pays', { method: 'POST', headers: { 'content-type': 'text/csv; charset=utf-8' }, body: csv });
+    expect([bad.status, bad.body.type, bad.body.offset]).toEqual([400, 'urn:medallion:problem:invalid-encoding', 53]);
+    expect(await bronzeKeys('taps/api/')).toEqual(before);
+  });
+
+  it('stores a UTF-8 body byte for byte (BOM, CRLF, multi-byte characters)', async () => {
+    const body = Buffer.from('\uFEFF{"day":"2020-11-29","event_data":{"position":0,"value_prop":"café ☕ 😀"},"user_id":8}\r\n', 'utf8');
+    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    expect([res.status, res.body.records, res.body.bytes]).toEqual([202, 1, body.length]);
+    expect((await stored(res.body.key)).equals(body)).toBe(true);
+  });
+
+  it('takes a gzip body with Content-Encoding: gzip: checked decompressed, stored compressed byte for byte as .gz, processed', async () => {
+    const body = gzipSync(lines(print('2020-11-29', 9, 0), print('2020-11-29', 9, 1)));
+    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body });
+    expect([res.status, res.body.records, res.body.bytes]).toEqual([202, 2, body.length]);
+    expect(res.body.key).toMatch(/^taps\/api\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.jsonl\.gz$/);
+    expect((await stored(res.body.key)).equals(body)).toBe(true);
+    const [manifest] = await processed([res.body.key]);
+    expect(manifest).toMatchObject({ status: 'ingested', rows_in: 2, rows_valid: 2 });
+    const notGzip = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: lines(print('2020-11-29', 9, 0)) });
+    expect([notGzip.status, notGzip.body.type]).toEqual([400, 'urn:medallion:problem:invalid-gzip']);
   });
 
   it('POST /v1/uploads returns a presigned PUT URL into bronze; a file PUT there is processed', async () => {

@@ -144,6 +144,46 @@ describe('Gold datasets built locally from the deployed SQL', () => {
   });
 });
 
+describe('Gold CSV exports are safe to open in a spreadsheet (CSV injection)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gold-csv-'));
+    const values = ['=HYPERLINK("http://x","y")', '+1+2', '-2+3', '@SUM(A1)', '\tx', '\rx', 'plain', "it's -ok", "'quoted"];
+    await writeSilver(join(root, 'silver'), 'prints', 'p1', '2024-03-01T12:00:00Z', [...values.map((v, i) => print('2020-11-28', i + 1, v, i)), print('2020-11-27', 1, '-neg', -3)]);
+    await writeSilver(join(root, 'silver'), 'pays', 'y1', '2024-03-01T12:00:00Z', [{ pay_date: '2020-11-20', total: '-2.50', user_id: 1, value_prop: '-neg' }]);
+    mkdirSync(join(root, 'manifests'));
+    dir = join(root, 'gold');
+    await buildGold({ contracts, silverDir: join(root, 'silver'), manifestsDir: join(root, 'manifests'), databases: DATABASES, asOf: '2020-11-28', outDir: dir });
+  });
+
+  it('prefixes text cells starting with = + - @ tab or CR with a quote; numbers (negative too), dates, booleans stay as they are', () => {
+    expect(readFileSync(join(dir, 'value_prop_features.csv'), 'utf8')).toBe(
+      [
+        'day,user_id,value_prop,position,clicked,prints_3w,taps_3w,pays_3w,amount_3w',
+        "2020-11-27,1,'-neg,-3,false,0,0,1,-2.50",
+        "2020-11-28,1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",0,false,0,0,0,0.00",
+        "2020-11-28,2,'+1+2,1,false,0,0,0,0.00",
+        "2020-11-28,3,'-2+3,2,false,0,0,0,0.00",
+        "2020-11-28,4,'@SUM(A1),3,false,0,0,0,0.00",
+        "2020-11-28,5,'\tx,4,false,0,0,0,0.00",
+        "2020-11-28,6,\"'\rx\",5,false,0,0,0,0.00",
+        '2020-11-28,7,plain,6,false,0,0,0,0.00',
+        "2020-11-28,8,it's -ok,7,false,0,0,0,0.00",
+        "2020-11-28,9,'quoted,8,false,0,0,0,0.00",
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps the values unchanged in the Parquet output', async () => {
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const rows = (await conn.runAndReadAll(`SELECT value_prop, position FROM read_parquet(${sqlString(join(dir, 'value_prop_features.parquet'))}) ORDER BY user_id, day`)).getRows();
+    conn.closeSync();
+    expect(rows.slice(0, 2)).toEqual([['-neg', -3], ['=HYPERLINK("http://x","y")', 0]]);
+  });
+});
+
 describe('Gold output contracts (contracts/gold)', () => {
   const gold = loadGoldContracts();
 

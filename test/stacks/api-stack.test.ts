@@ -38,6 +38,10 @@ describe('api stack', () => {
     }
   });
 
+  it('passes ingest bodies to the function as binary (base64), byte for byte', () => {
+    t.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['application/x-ndjson', 'application/json', 'text/csv'] });
+  });
+
   it('requires IAM (SigV4) on every route method by default; no API key', () => {
     for (const m of routeMethods) expect([m.AuthorizationType, m.ApiKeyRequired ?? false]).toEqual(['AWS_IAM', false]);
     t.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
