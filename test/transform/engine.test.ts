@@ -4,8 +4,16 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadContracts, parseContract } from '../../lambdas/shared/contracts';
 import { transformFile } from '../../lambdas/transform/engine';
-import { UnreadableFileError } from '../../lambdas/transform/source-file';
+import { Readable } from 'node:stream';
+import { scanOptionsFor } from '../../lambdas/transform/limits';
+import { materialize, UnreadableFileError } from '../../lambdas/transform/source-file';
 import { mutate } from '../fixtures/contract-text';
+
+/** A body as the network delivers it: chunks of 1000 bytes (the text is cut into pieces between chunks). */
+const chunked = (text: string): Buffer[] => {
+  const bytes = Buffer.from(text);
+  return Array.from({ length: Math.ceil(bytes.length / 1000) }, (_, i) => bytes.subarray(i * 1000, (i + 1) * 1000));
+};
 
 const arrayContract = parseContract(mutate('value: ndjson', 'value: json-array'), 'contracts/clicks.yaml');
 const lineage = { sourceKey: 'clicks/a.json', sourceVersion: 'v1', fileId: 'f1', ingestedAt: '2024-01-01T00:00:00Z' };
@@ -82,23 +90,23 @@ describe('single pass for clean JSON files', () => {
     expect(values).toEqual([['clicks/a.json', 'v1', 'f1', '2024-01-01 00:00:00']]);
   });
 
-  it.each<[string, unknown]>([
-    ['a row that breaks a rule', { ...print('2020-11-02', 2), event_data: { position: -1, value_prop: 'point' } }],
-    ['a malformed line', '{"day": "2020-11-02", '],
-    ['an event before the projection start', print('1999-12-31', 2)],
-  ])('%s sends the whole file down the full path, which leaves nothing of the first attempt', async (_case, bad) => {
+  it.each<[string, unknown, string]>([
+    ['a row that breaks a rule', { ...print('2020-11-02', 2), event_data: { position: -1, value_prop: 'point' } }, 'sieve'],
+    ['a malformed line', '{"day": "2020-11-02", ', 'full'],
+    ['an event before the projection start', print('1999-12-31', 2), 'sieve'],
+  ])('%s: the sieve sets it aside (or the full path reads the file), and nothing of a first attempt is left', async (_case, bad, path) => {
     const r = await transform('prints', [print('2020-11-01', 1), bad, print('2020-11-03', 3)]);
-    expect(r.readPath).toBe('full');
+    expect(r.readPath).toBe(path);
     expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined }).toEqual({ rowsIn: 3, rowsValid: 2, rowsQuarantined: 1 });
     expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2020-11-01', 1], ['2020-11-03', 1]]);
   });
 
-  it('valid integers and dates in a form other than their canonical text take the full path, which ingests them', async () => {
+  it('valid integers and dates in a form other than their canonical text are set aside by the sieve, then ingested', async () => {
     const r = await transform('prints', [
       print('2020-11-01', 1),
       '{"day": "2020-11-02", "event_data": {"position": "+1", "value_prop": "point"}, "user_id": " 007"}',
     ]);
-    expect(r.readPath).toBe('full');
+    expect(r.readPath).toBe('sieve');
     expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined }).toEqual({ rowsIn: 2, rowsValid: 2, rowsQuarantined: 0 });
     const c = await (await DuckDBInstance.create(':memory:')).connect();
     const rows = (await c.runAndReadAll(`SELECT CAST(day AS VARCHAR), user_id, position FROM '${r.silver[1].files[0]}'`)).getRowsJson();
@@ -136,5 +144,43 @@ describe('single pass for clean JSON files', () => {
     });
     expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2020-11-01', 1], ['2020-11-03', 1]]);
   });
-});
 
+  it('the sieve over pieces reads again only the pieces with set-aside rows, with their lines numbered in the whole file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-'));
+    const lines: string[] = [];
+    for (let i = 1; i <= 400; i++) lines.push(JSON.stringify(print('2020-11-01', i)));
+    lines[49] = JSON.stringify({ ...print('2020-11-01', 50), event_data: { position: -5, value_prop: 'point' } });
+    lines[299] = '{"day": "2020-11-01", "event_data": {"position": "+1", "value_prop": "point"}, "user_id": 300}';
+    lines.splice(100, 0, '', '   ');
+    const source = await materialize(Readable.from(chunked(`${lines.join('\n')}\n`)), join(dir, 'source.txt'), { scan: scanOptionsFor(contracts.get('prints')!), pieceBytes: 4096 });
+    expect(source.pieces.length).toBeGreaterThan(5);
+    const r = await transformFile({ contract: contracts.get('prints')!, textPath: source.path, pieces: source.pieces, lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
+    expect(r.readPath).toBe('sieve');
+    expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined, reasons: r.reasons }).toEqual({
+      rowsIn: 400,
+      rowsValid: 399,
+      rowsQuarantined: 1,
+      reasons: { 'position: below the minimum 0': 1 },
+    });
+    expect(r.silver.map((p) => [p.dt, p.rows])).toEqual([['2020-11-01', 399]]);
+    const [q] = r.quarantine;
+    expect(JSON.parse(readFileSync(q.files[0], 'utf8')).line).toBe(50);
+    const c = await (await DuckDBInstance.create(':memory:')).connect();
+    const users = (await c.runAndReadAll(`SELECT count(*)::INTEGER, count(DISTINCT user_id)::INTEGER, sum(user_id)::INTEGER FROM read_parquet([${r.silver[0].files.map((f) => `'${f}'`).join(', ')}])`)).getRowsJson();
+    c.closeSync();
+    // Every valid row once: 1..400 without 50.
+    expect(users).toEqual([[399, 399, (400 * 401) / 2 - 50]]);
+  });
+
+  it('over pieces, a malformed line sends the file down the full path, with every line numbered in the whole file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-'));
+    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify(print('2020-11-01', i + 1)));
+    lines[249] = '{"day": ';
+    const source = await materialize(Readable.from(chunked(`${lines.join('\n')}\n`)), join(dir, 'source.txt'), { scan: scanOptionsFor(contracts.get('prints')!), pieceBytes: 4096 });
+    const r = await transformFile({ contract: contracts.get('prints')!, textPath: source.path, pieces: source.pieces, lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
+    expect(source.pieces.length).toBeGreaterThan(3);
+    expect(r.readPath).toBe('full');
+    expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined }).toEqual({ rowsIn: 300, rowsValid: 299, rowsQuarantined: 1 });
+    expect(JSON.parse(readFileSync(r.quarantine[0].files[0], 'utf8'))).toMatchObject({ line: 250, reasons: ['invalid JSON'], record: '{"day": ' });
+  });
+});
