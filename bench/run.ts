@@ -16,7 +16,7 @@
  * Results go to bench/results.json and stdout.
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
@@ -43,6 +43,39 @@ async function printsFile(mb: number): Promise<string> {
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
+  return path;
+}
+
+/**
+ * The same prints file with one row in the middle breaking a rule (`position` -1): a delivery with one bad
+ * row, the common case of dirty data.
+ */
+function badRowFile(clean: string): string {
+  const path = clean.replace(/\.json$/, '-bad-row.json');
+  if (existsSync(path)) return path;
+  const size = statSync(clean).size;
+  const input = openSync(clean, 'r');
+  const output = openSync(path, 'w');
+  const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+  // The line that starts after the middle byte gets `"position":-1`.
+  const probe = Buffer.alloc(4096);
+  readSync(input, probe, 0, probe.length, Math.floor(size / 2));
+  const lineStart = Math.floor(size / 2) + probe.indexOf(0x0a) + 1;
+  const copy = (from: number, to: number) => {
+    for (let offset = from; offset < to; ) {
+      const n = readSync(input, buffer, 0, Math.min(buffer.length, to - offset), offset);
+      writeSync(output, buffer, 0, n);
+      offset += n;
+    }
+  };
+  copy(0, lineStart);
+  const line = Buffer.alloc(4096);
+  readSync(input, line, 0, line.length, lineStart);
+  const text = line.subarray(0, line.indexOf(0x0a)).toString('utf8');
+  writeSync(output, Buffer.from(text.replace(/"position":\d+/, '"position":-1')));
+  copy(lineStart + Buffer.byteLength(text), size);
+  closeSync(input);
+  closeSync(output);
   return path;
 }
 
@@ -132,11 +165,12 @@ async function main(): Promise<void> {
   const results = [];
   for (const mb of sizes) {
     const file = await printsFile(mb);
+    const bad = badRowFile(file);
     const bytes = statSync(file).size;
     // Both sides alternate, BENCH_REPEAT times (default 3); the figures are the medians, and the
     // spread of the per-run ratios is reported with them.
     const pairs = Array.from({ length: Number(process.env.BENCH_REPEAT ?? 3) }, () => {
-      const pair = { duckdb: measure('duckdb', file), transform: measure('transform', file) };
+      const pair = { duckdb: measure('duckdb', file), transform: measure('transform', file), badRow: measure('transform-bad-row', bad) };
       if (pair.transform.rows !== pair.duckdb.rows) throw new Error(`row counts differ: transform ${pair.transform.rows}, duckdb ${pair.duckdb.rows}`);
       return pair;
     });
@@ -149,6 +183,8 @@ async function main(): Promise<void> {
       maxRssMb: Math.max(...pairs.map((p) => p.transform.maxRssMb)),
       downloadSeconds: median(pairs.map((p) => p.transform.downloadSeconds!)),
     };
+    const badRow = { seconds: median(pairs.map((p) => p.badRow.seconds)), maxRssMb: Math.max(...pairs.map((p) => p.badRow.maxRssMb)) };
+    const badRatios = pairs.map((p) => p.badRow.seconds / p.transform.seconds);
     const download = transform.downloadSeconds;
     const row = {
       input_mb: Math.round(bytes / 1024 / 1024),
@@ -165,6 +201,11 @@ async function main(): Promise<void> {
       runs: pairs.length,
       throughput_ratio_range: [+Math.min(...ratios).toFixed(2), +Math.max(...ratios).toFixed(2)],
       with_download_ratio: +(duckdb.seconds / (download + transform.seconds)).toFixed(2),
+      bad_row_s: +badRow.seconds.toFixed(2),
+      bad_row_peak_rss_mb: badRow.maxRssMb,
+      /** Time of the file with one bad row over the clean file's (target ≤ 1.5), median of the per-run ratios. */
+      bad_row_ratio: +median(badRatios).toFixed(2),
+      bad_row_ratio_range: [+Math.min(...badRatios).toFixed(2), +Math.max(...badRatios).toFixed(2)],
     };
     results.push(row);
     console.log(JSON.stringify(row));
@@ -191,11 +232,11 @@ async function main(): Promise<void> {
     )}\n`,
   );
   console.log(
-    '\n| input | rows | transform | rows/s | MB/s | peak RSS | bare DuckDB (peak RSS) | throughput ratio (runs: min–max) | download step | ratio with the download step |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '\n| input | rows | transform | rows/s | MB/s | peak RSS | bare DuckDB (peak RSS) | throughput ratio (runs: min–max) | download step | ratio with the download step | one bad row (peak RSS) | bad-row ratio (min–max) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const r of results) {
     console.log(
-      `| ${r.input_mb} MB | ${r.rows} | ${r.transform_s} s | ${r.transform_rows_per_s} | ${r.transform_mb_per_s} | ${r.transform_peak_rss_mb} MB | ${r.duckdb_s} s (${r.duckdb_peak_rss_mb} MB) | ${r.throughput_ratio} (${r.runs}: ${r.throughput_ratio_range.join('–')}) | ${r.download_s} s | ${r.with_download_ratio} |`,
+      `| ${r.input_mb} MB | ${r.rows} | ${r.transform_s} s | ${r.transform_rows_per_s} | ${r.transform_mb_per_s} | ${r.transform_peak_rss_mb} MB | ${r.duckdb_s} s (${r.duckdb_peak_rss_mb} MB) | ${r.throughput_ratio} (${r.runs}: ${r.throughput_ratio_range.join('–')}) | ${r.download_s} s | ${r.with_download_ratio} | ${r.bad_row_s} s (${r.bad_row_peak_rss_mb} MB) | ${r.bad_row_ratio} (${r.bad_row_ratio_range.join('–')}) |`,
     );
   }
   console.log('\n| prints | value_prop_features rows | local Gold build (peak RSS) | bare DuckDB query (peak RSS) | ratio |\n| --- | --- | --- | --- | --- |');

@@ -15,8 +15,6 @@ export interface SourceFile {
    * identity of the content, the same whether it was delivered plain or gzipped.
    */
   readonly sha256: string;
-  /** SHA-256 of the object's bytes as stored in bronze. */
-  readonly storedSha256: string;
   /** Size in bytes as stored in bronze. */
   readonly storedBytes: number;
   /** Size in bytes of the decoded text. */
@@ -43,7 +41,7 @@ export interface TextPiece {
 
 export interface MaterializeOptions {
   readonly scan: ScanOptions;
-  /** Size after which NDJSON text goes on in a new piece (at the next line end). @default 16 MiB */
+  /** Size after which NDJSON text goes on in a new piece (at the next line end). @default 4 MiB */
   readonly pieceBytes?: number;
   /** Largest decoded text written to local disk; past it the file is only scanned (records counted). */
   readonly maxTextBytes?: number;
@@ -153,11 +151,10 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * Streams an object body to a local file the engine can read, in one pass with large writes: hashes the
  * stored bytes, gunzips gzip content (recognised by its magic bytes), removes a UTF-8 BOM, turns CRLF into
  * LF, hashes the decoded text and scans its records (see line-scan.ts). Memory stays flat whatever the
- * object size. Past `maxTextBytes` of decoded text nothing more is written, but the scan goes on to the
+ * object size (one SHA-256, of the decoded text: the stored bytes are not hashed). Past `maxTextBytes` of decoded text nothing more is written, but the scan goes on to the
  * end so that the records the file holds are still counted.
  */
 export async function materialize(body: Readable, path: string, options: MaterializeOptions): Promise<SourceFile> {
-  const storedHash = createHash('sha256');
   const textHash = createHash('sha256');
   let storedBytes = 0;
   let textBytes = 0;
@@ -179,18 +176,16 @@ export async function materialize(body: Readable, path: string, options: Materia
   const gzip = first.length >= 2 && first[0] === GZIP_MAGIC[0] && first[1] === GZIP_MAGIC[1];
   async function* stored(): AsyncGenerator<Buffer> {
     storedBytes += first.length;
-    storedHash.update(first);
     yield first;
     if (done) return;
     for (let next = await source.next(); !next.done; next = await source.next()) {
-      storedHash.update(next.value);
       storedBytes += next.value.length;
       yield next.value;
     }
   }
   // Pieces: `path` and then `path.1`, `path.2`…, each started once the previous one is over `pieceBytes`
   // at a line end (the scanner reports line ends with the number of lines written so far).
-  const pieceBytes = options.scan.format === 'ndjson' ? (options.pieceBytes ?? 16 * 1024 * 1024) : Number.POSITIVE_INFINITY;
+  const pieceBytes = options.scan.format === 'ndjson' ? (options.pieceBytes ?? 4 * 1024 * 1024) : Number.POSITIVE_INFINITY;
   const pieces: TextPiece[] = [{ path, firstLine: 1 }];
   let file = await open(path, 'w');
   let pieceWritten = 0;
@@ -258,7 +253,6 @@ export async function materialize(body: Readable, path: string, options: Materia
   return {
     path,
     sha256: textHash.digest('hex'),
-    storedSha256: storedHash.digest('hex'),
     storedBytes,
     textBytes,
     gzip,
