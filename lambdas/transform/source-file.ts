@@ -41,7 +41,7 @@ export interface TextPiece {
 
 export interface MaterializeOptions {
   readonly scan: ScanOptions;
-  /** Size after which NDJSON text goes on in a new piece (at the next line end). @default 4 MiB */
+  /** Size after which NDJSON text goes on in a new piece (at the next line end). @default 1 MiB */
   readonly pieceBytes?: number;
   /** Largest decoded text written to local disk; past it the file is only scanned (records counted). */
   readonly maxTextBytes?: number;
@@ -185,7 +185,7 @@ export async function materialize(body: Readable, path: string, options: Materia
   }
   // Pieces: `path` and then `path.1`, `path.2`…, each started once the previous one is over `pieceBytes`
   // at a line end (the scanner reports line ends with the number of lines written so far).
-  const pieceBytes = options.scan.format === 'ndjson' ? (options.pieceBytes ?? 4 * 1024 * 1024) : Number.POSITIVE_INFINITY;
+  const pieceBytes = options.scan.format === 'ndjson' ? (options.pieceBytes ?? 1024 * 1024) : Number.POSITIVE_INFINITY;
   const pieces: TextPiece[] = [{ path, firstLine: 1 }];
   let file = await open(path, 'w');
   let pieceWritten = 0;
