@@ -12,6 +12,10 @@ export interface EngineInput {
   readonly contract: DatasetContract;
   /** Local text file (decompressed, no BOM). */
   readonly textPath: string;
+  /** CSV: the lines that start no record the reader returns (see line-scan.ts), for exact line numbers. */
+  readonly csvSkippedLines?: readonly number[];
+  /** CSV: the further lines of multi-line records (the reader numbers such a record as one line). */
+  readonly csvContinuationLines?: readonly number[];
   /** The text in pieces (see source-file.ts); @default the one piece `textPath` */
   readonly pieces?: readonly PieceRef[];
   readonly lineage: LineageValues;
@@ -283,7 +287,7 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
     return await fullPath(connection, input, pieces, silverDir, quarantineDir, false);
   } finally {
     await connection.run('DROP VIEW IF EXISTS src');
-    for (const table of ['checked', 'rejected', 'quarantined', 'csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of ['checked', 'rejected', 'quarantined', 'skipped', 'skipped_lines', 'continuation', 'continuation_lines', 'csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
     connection.closeSync();
   }
 }
@@ -324,8 +328,13 @@ async function fullPath(
   const csv = contract.format === 'csv';
   if (csv) {
     const rejectCases = Object.entries(CSV_REJECT_REASONS).map(([type, reason]) => `WHEN ${sqlString(type)} THEN ${sqlString(reason)}`).join(' ');
+    // The reader numbers a multi-line record as one line: its rejects' lines become physical lines with
+    // the further lines of the multi-line records before them (line d is on d + #{i : cont_i - i < d}).
+    await loadLines(connection, 'continuation_lines', input.csvContinuationLines ?? []);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE continuation AS
+      SELECT line - row_number() OVER (ORDER BY line) AS lines_before FROM continuation_lines`);
     await connection.run(`CREATE OR REPLACE TEMP TABLE rejected AS
-      SELECT line AS _line, trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) AS _raw,
+      SELECT line + (SELECT count(*) FROM continuation WHERE lines_before < line) AS _line, trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) AS _raw,
         CASE arg_min(error_type, byte_position) ${rejectCases} ELSE 'unreadable CSV record: ' || lower(arg_min(error_type, byte_position)) END AS reason,
         arg_min(error_message, byte_position) AS detail
       FROM csv_rejects GROUP BY line`);
@@ -361,8 +370,19 @@ async function fullPath(
     const pii = contract.properties.some((p) => p.pii);
     const record = csv ? '_raw::JSON' : '_raw';
     const rejects = csv ? `UNION ALL SELECT _line, [reason${pii ? '' : " || ': ' || detail"}], ${pii ? 'NULL::JSON' : 'to_json(_raw)'}, 'unknown' FROM rejected` : '';
+    // A CSV row's `_line` is its ordinal among the records the reader returned (+1 for the header); the
+    // lines that start none (blank, set aside, further lines of a multi-line record, the reader's rejects)
+    // turn it into the line number: record k is on line k + 1 + #{skipped line i : line_i - i - 1 < k}.
+    let line = '_line';
+    if (csv && input.csvSkippedLines) {
+      await loadLines(connection, 'skipped_lines', input.csvSkippedLines);
+      await connection.run(`CREATE OR REPLACE TEMP TABLE skipped AS
+        SELECT line - row_number() OVER (ORDER BY line) - 1 AS records_before
+        FROM (SELECT line FROM skipped_lines UNION SELECT _line FROM rejected)`);
+      line = '_line + (SELECT count(*) FROM skipped WHERE records_before < checked._line - 1)';
+    }
     await connection.run(`CREATE OR REPLACE TEMP TABLE quarantined AS
-      SELECT _line AS line, _reasons AS reasons, ${record} AS record, dt FROM checked WHERE len(_reasons) > 0
+      SELECT ${line} AS line, _reasons AS reasons, ${record} AS record, dt FROM checked WHERE len(_reasons) > 0
       ${rejects}`);
     // DuckDB's JSON writer cannot partition, so each partition is written on its own (quarantine is small).
     for (const [dt, n] of await rows(connection, 'SELECT dt, count(*) FROM quarantined GROUP BY dt ORDER BY dt')) {
@@ -407,6 +427,17 @@ function combine(sieved: EngineResult, again: EngineResult & { alreadyWritten: n
     quarantine: again.quarantine,
     readPath: 'sieve',
   };
+}
+
+/** A temp table `name(line BIGINT)` holding `lines`. */
+async function loadLines(connection: DuckDBConnection, name: string, lines: readonly number[]): Promise<void> {
+  await connection.run(`CREATE OR REPLACE TEMP TABLE ${name} (line BIGINT)`);
+  const appender = await connection.createAppender(name);
+  for (const line of lines) {
+    appender.appendBigInt(BigInt(line));
+    appender.endRow();
+  }
+  appender.closeSync();
 }
 
 /** Removes a work folder; used after the outputs have been uploaded. */

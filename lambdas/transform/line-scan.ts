@@ -60,7 +60,18 @@ export interface ScanResult {
   readonly rejects: readonly LineReject[];
   /** Physical lines of the text. */
   readonly lines: number;
+  /**
+   * CSV: the lines after the header that start no record the CSV reader returns (blank lines, lines set
+   * aside, the further lines of a multi-line record), ascending; undefined past MAX_SKIPPED_LINES. With the
+   * reader's own rejects they turn a record's ordinal into its line number.
+   */
+  readonly skippedLines?: readonly number[];
+  /** CSV: the further lines of the multi-line records (a subset of `skippedLines`). */
+  readonly continuationLines?: readonly number[];
 }
+
+/** Skipped CSV lines recorded at most (past it, rule failures report their record's ordinal line). */
+const MAX_SKIPPED_LINES = 1_000_000;
 
 /**
  * Tokenises CSV text the way DuckDB's reader does, incrementally (one line, then the next lines of a
@@ -142,6 +153,8 @@ export class LineScanner {
   private readonly quoteByte: number;
   private readonly keepBytes: number;
   private readonly csv: boolean;
+  private skipped: number[] | undefined = [];
+  private continuation: number[] = [];
 
   /**
    * @param sink receives the engine's text; every call ends at a line end
@@ -178,7 +191,15 @@ export class LineScanner {
     if (this.options.format === 'json-array') return { records: undefined, rejects: [], lines: 0 };
     if (this.carryBytes > 0 || this.overflow) await this.completeCarry(false);
     await this.decideHeld(true);
-    return { records: this.records, rejects: this.rejects, lines: this.lineNo };
+    const skippedLines = this.csv && this.skipped ? [...this.skipped].sort((a, b) => a - b) : undefined;
+    return { records: this.records, rejects: this.rejects, lines: this.lineNo, ...(skippedLines ? { skippedLines, continuationLines: this.continuation } : {}) };
+  }
+
+  /** A CSV line after the header that starts no record the reader returns. */
+  private skip(line: number): void {
+    if (!this.csv || !this.headerSeen || !this.skipped) return;
+    if (this.skipped.length >= MAX_SKIPPED_LINES) this.skipped = undefined;
+    else this.skipped.push(line);
   }
 
   private extendCarry(bytes: Buffer): void {
@@ -204,6 +225,7 @@ export class LineScanner {
       await this.decideHeld(true);
       this.lineNo++;
       this.records++;
+      this.skip(this.lineNo);
       this.rejects.push({ line: this.lineNo, offset: this.offset, bytes: length, reason: this.tooLong(length) });
       this.offset += length + (newline ? 1 : 0);
       if (newline) await this.sink(NEWLINE);
@@ -240,6 +262,7 @@ export class LineScanner {
       const first = length > 0 ? b[s] : -1;
       const blank = first === -1 || ((first === SPACE || first === TAB) && isBlank(b, s, lineEnd));
       if (this.held.length === 0 && blank) {
+        this.skip(this.lineNo);
         // Not a record. A CSV line of spaces becomes empty, so that the CSV reader skips it too.
         if (this.csv && length > 0) {
           await this.write(b.subarray(runStart, s));
@@ -310,6 +333,7 @@ export class LineScanner {
 
   private reject(line: Buffer, offset: number, reason: string): 'aside' {
     this.records++;
+    this.skip(this.lineNo);
     this.rejects.push({ line: this.lineNo, offset, bytes: line.length, reason, ...(line.length <= this.keepBytes ? { raw: Buffer.from(line) } : {}) });
     return 'aside';
   }
@@ -330,12 +354,17 @@ export class LineScanner {
       this.tokenizer = undefined;
       if (!tokenizer.open && !tokenizer.malformed && tokenizer.fields === this.options.csv!.columns) {
         this.records++;
+        for (const h of held.slice(1)) {
+          this.skip(h.line);
+          if (this.skipped) this.continuation.push(h.line);
+        }
         for (const h of held) await this.sink(Buffer.concat([h.bytes, NEWLINE]));
         return;
       }
       const [opener, ...rest] = held;
       const column = new CsvTokenizer(this.options.csv!).feed(opener.bytes.toString('utf8')).openColumn;
       this.records++;
+      this.skip(opener.line);
       this.rejects.push({
         line: opener.line,
         offset: opener.offset,
@@ -353,6 +382,7 @@ export class LineScanner {
           continue;
         }
         if (isBlank(h.bytes, 0, h.bytes.length)) {
+          this.skip(h.line);
           await this.sink(NEWLINE);
           continue;
         }

@@ -241,6 +241,7 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
         contract: c,
         textPath: source.path,
         pieces: source.pieces,
+        ...(source.scan.skippedLines ? { csvSkippedLines: source.scan.skippedLines, csvContinuationLines: source.scan.continuationLines ?? [] } : {}),
         lineage: { sourceKey: ref.key, sourceVersion: base.version_id ?? base.etag ?? '', fileId, ingestedAt: lastModified.toISOString() },
         outDir: join(work, 'out'),
         projectionStartDate: settings.projectionStartDate,

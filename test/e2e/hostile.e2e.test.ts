@@ -106,6 +106,29 @@ describe('every record is accounted for', () => {
     expect(control.reasons).toEqual({ 'invalid JSON': 1 });
   });
 
+  it('a CSV row breaking a rule is reported on its physical line, after blank lines, a multi-line record, a broken quote and a reader reject', async () => {
+    const text = [
+      'pay_date,total,user_id,value_prop', // 1
+      '2020-12-13,1.00,1,point', // 2
+      '', // 3
+      '   ', // 4
+      '2020-12-13,2.00,2,"two', // 5: a record on two lines
+      'lines"', // 6
+      '2020-12-13,"3.00,3,point', // 7: unterminated quote
+      '2020-12-13,4.00,4', // 8: missing column
+      '2020-12-13,-5.00,5,point', // 9: below the minimum
+      '2020-12-13,6.00,6,point', // 10
+    ].join('\n');
+    const m = await deliver('pays/lines.csv', `${text}\n`);
+    expect(counts(m)).toEqual({ status: 'ingested', rows_in: 6, rows_valid: 3, rows_quarantined: 3 });
+    const records = await quarantineRecords('pays', m.file_id);
+    expect(records.map((r) => [r.line, (r.reasons as string[])[0].split(':')[0]]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [7, 'unterminated quoted field'],
+      [8, 'wrong CSV column count'],
+      [9, 'total'],
+    ]);
+  });
+
   it('blank lines are not records in any format; a folder marker is ignored', async () => {
     const csv = await deliver('pays/blank-lines.csv', 'pay_date,total,user_id,value_prop\n2020-12-04,1.00,1,point\n   \n\n\t\n2020-12-04,2.00,2,point\n');
     expect(counts(csv)).toEqual({ status: 'ingested', rows_in: 2, rows_valid: 2, rows_quarantined: 0 });
