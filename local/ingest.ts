@@ -4,7 +4,7 @@ import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk
 import type { RunManifest } from '../lambdas/shared/manifest';
 import { manifestKey } from '../lambdas/shared/manifest';
 import { isFolderMarker } from '../lambdas/transform/keys';
-import { fileIdOf, type ObjectRef } from '../lambdas/transform/process-object';
+import { fileIdOf, type ObjectRef } from '../lambdas/transform/keys';
 import type { LocalPlatform } from './platform';
 import { pumpOnce, type SqsHandler } from './sqs-pump';
 

@@ -6,7 +6,41 @@ import type { DatasetContract } from '../shared/contracts';
 import { checkCsvHeader } from '../shared/csv-header';
 import { withheldNote } from './quarantine-record';
 import { UnreadableFileError } from './source-file';
-import { checkSql, cleanSilverSelectSql, NOT_CLEAN_MARKER, readSourceSql, SET_ASIDE_EPOCH, sieveSilverSelectSql, silverSelectSql, sqlString, type JsonReader, type LineageValues, type PieceRef, type PiiPads } from './sql';
+import {
+  checkSql,
+  cleanSilverSelectSql,
+  copyPartitionedSql,
+  COUNT_ALREADY_WRITTEN,
+  COUNT_CHECKED,
+  COUNT_CSV_REJECTS,
+  COUNT_INVALID,
+  COUNT_REJECTED,
+  COUNT_SOURCE,
+  CSV_READER_TABLES,
+  csvLineNumbers,
+  csvRejectedSql,
+  dropTableSql,
+  dropViewSql,
+  lineTableSql,
+  NOT_CLEAN_MARKER,
+  QUARANTINE_PARTITIONS_SQL,
+  quarantineCopySql,
+  quarantinedSql,
+  readSourceSql,
+  reasonCountsSql,
+  SESSION_SETUP,
+  SET_ASIDE_EPOCH,
+  sieveSilverSelectSql,
+  silverCountsSql,
+  silverSelectSql,
+  SOURCE_VIEW,
+  TEMP_TABLES,
+  validRowsOf,
+  type JsonReader,
+  type LineageValues,
+  type PieceRef,
+  type PiiPads,
+} from './sql';
 
 export interface EngineInput {
   readonly contract: DatasetContract;
@@ -127,14 +161,6 @@ function listPartitions(dir: string): { dt: string; files: string[] }[] {
     .map((e) => ({ dt: e.slice(3), files: readdirSync(join(dir, e)).sort().map((f) => join(dir, e, f)) }));
 }
 
-const CSV_REJECT_REASONS: Record<string, string> = {
-  'TOO MANY COLUMNS': 'wrong CSV column count',
-  'MISSING COLUMNS': 'wrong CSV column count',
-  'UNQUOTED VALUE': 'malformed CSV quoting',
-  'LINE SIZE OVER MAXIMUM': 'CSV record too long',
-  'INVALID ENCODING': 'not valid UTF-8',
-  'INVALID UNICODE': 'not valid UTF-8',
-};
 
 /** Whether DuckDB refused the input itself (a malformed file), as opposed to failing for other reasons. */
 const isReaderError = (message: string): boolean => /^(Invalid Input|IO|Conversion) Error/.test(message);
@@ -153,10 +179,10 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, piec
     const select = cleanSilverSelectSql(contract, input.projectionStartDate, latestEventTime(input), input.lineage, input.pii);
     stats = await rows(
       connection,
-      `COPY (${select}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE, RETURN_STATS)`,
+      copyPartitionedSql(select, silverDir, { stats: true }),
     );
     // The CSV reader sets records it cannot split aside instead of failing.
-    if (contract.format === 'csv' && (await scalar(connection, 'SELECT count(*) FROM csv_rejects')) > 0) stats = undefined;
+    if (contract.format === 'csv' && (await scalar(connection, COUNT_CSV_REJECTS)) > 0) stats = undefined;
   } catch (e) {
     const message = (e as Error).message;
     if (!message.includes(NOT_CLEAN_MARKER) && !isReaderError(message)) throw e;
@@ -164,7 +190,7 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, piec
   }
   if (!stats) {
     rmSync(silverDir, { recursive: true, force: true });
-    for (const table of ['csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of CSV_READER_TABLES) await connection.run(dropTableSql(table));
     return undefined;
   }
   // RETURN_STATS: one row per written file, with its row count and its partition values.
@@ -175,7 +201,7 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, piec
   }
   const written = [...counts.values()].reduce((a, b) => a + b, 0);
   // With a primary key, rows replaced by a later one in the file are not written: count what was read.
-  const parsed = contract.primaryKey.length ? await scalar(connection, 'SELECT count(*) FROM src') : written;
+  const parsed = contract.primaryKey.length ? await scalar(connection, COUNT_SOURCE) : written;
   return {
     rowsIn: parsed,
     rowsValid: parsed,
@@ -212,7 +238,7 @@ async function sieve(connection: DuckDBConnection, input: EngineInput, pieces: r
     const select = sieveSilverSelectSql(contract, input.projectionStartDate, latestEventTime(input), input.lineage, pieces, input.pii);
     stats = await rows(
       connection,
-      `COPY (${select}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE, RETURN_STATS)`,
+      copyPartitionedSql(select, silverDir, { stats: true }),
     );
   } catch (e) {
     if (!isReaderError((e as Error).message)) throw e;
@@ -262,7 +288,7 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
   const quarantineDir = join(input.outDir, 'quarantine');
   mkdirSync(input.outDir, { recursive: true });
   try {
-    await connection.run(`SET TimeZone = 'UTC'`);
+    await connection.run(SESSION_SETUP);
     if (contract.format === 'ndjson' && contract.primaryKey.length === 0) {
       const sieved = await sieve(connection, input, pieces, silverDir);
       if (sieved) {
@@ -286,8 +312,8 @@ export async function transformFile(input: EngineInput): Promise<EngineResult> {
     }
     return await fullPath(connection, input, pieces, silverDir, quarantineDir, false);
   } finally {
-    await connection.run('DROP VIEW IF EXISTS src');
-    for (const table of ['checked', 'rejected', 'quarantined', 'skipped', 'skipped_lines', 'continuation', 'continuation_lines', 'csv_rejects', 'csv_reject_scans']) await connection.run(`DROP TABLE IF EXISTS ${table}`);
+    await connection.run(dropViewSql(SOURCE_VIEW));
+    for (const table of TEMP_TABLES) await connection.run(dropTableSql(table));
     connection.closeSync();
   }
 }
@@ -327,73 +353,44 @@ async function fullPath(
   // CSV records the reader could not split land in its rejects table while `checked` is built.
   const csv = contract.format === 'csv';
   if (csv) {
-    const rejectCases = Object.entries(CSV_REJECT_REASONS).map(([type, reason]) => `WHEN ${sqlString(type)} THEN ${sqlString(reason)}`).join(' ');
-    // The reader numbers a multi-line record as one line: its rejects' lines become physical lines with
-    // the further lines of the multi-line records before them (line d is on d + #{i : cont_i - i < d}).
     await loadLines(connection, 'continuation_lines', input.csvContinuationLines ?? []);
-    await connection.run(`CREATE OR REPLACE TEMP TABLE continuation AS
-      SELECT line - row_number() OVER (ORDER BY line) AS lines_before FROM continuation_lines`);
-    await connection.run(`CREATE OR REPLACE TEMP TABLE rejected AS
-      SELECT line + (SELECT count(*) FROM continuation WHERE lines_before < line) AS _line, trim(arg_min(csv_line, byte_position), chr(10) || chr(13)) AS _raw,
-        CASE arg_min(error_type, byte_position) ${rejectCases} ELSE 'unreadable CSV record: ' || lower(arg_min(error_type, byte_position)) END AS reason,
-        arg_min(error_message, byte_position) AS detail
-      FROM csv_rejects GROUP BY line`);
+    for (const statement of csvRejectedSql()) await connection.run(statement);
   }
 
-  const parsed = await scalar(connection, 'SELECT count(*) FROM checked');
-  const rejected = csv ? await scalar(connection, 'SELECT count(*) FROM rejected') : 0;
-  const invalid = await scalar(connection, 'SELECT count(*) FROM checked WHERE len(_reasons) > 0');
+  const parsed = await scalar(connection, COUNT_CHECKED);
+  const rejected = csv ? await scalar(connection, COUNT_REJECTED) : 0;
+  const invalid = await scalar(connection, COUNT_INVALID);
   // Rows the sieve already wrote (clean in its sense) are not written again.
-  const silverFrom = onlyNotFast ? 'checked WHERE len(_reasons) = 0 AND NOT _fast' : undefined;
-  const alreadyWritten = onlyNotFast ? await scalar(connection, 'SELECT count(*) FROM checked WHERE _fast') : 0;
-  const silverSql = silverSelectSql(contract, input.lineage, input.pii, silverFrom);
+  const alreadyWritten = onlyNotFast ? await scalar(connection, COUNT_ALREADY_WRITTEN) : 0;
+  const silverSql = silverSelectSql(contract, input.lineage, input.pii, validRowsOf(onlyNotFast));
   // Without a primary key nothing is superseded, and the counts come from `checked` without a second pass.
-  const silverCounts = new Map(
-    (await rows(connection, contract.primaryKey.length ? `SELECT dt, count(*) FROM (${silverSql}) GROUP BY dt` : `SELECT dt, count(*) FROM ${silverFrom ?? 'checked WHERE len(_reasons) = 0'} GROUP BY dt`)).map(
-      ([dt, n]) => [String(dt), Number(n)],
-    ),
-  );
+  const silverCounts = new Map((await rows(connection, silverCountsSql(contract, silverSql, onlyNotFast))).map(([dt, n]) => [String(dt), Number(n)]));
   const written = [...silverCounts.values()].reduce((a, b) => a + b, 0);
   const reasons: Record<string, number> = {};
-  const reasonRows = await rows(
-    connection,
-    `SELECT reason, count(*) FROM (SELECT _reasons[1] AS reason FROM checked WHERE len(_reasons) > 0 ${csv ? 'UNION ALL SELECT reason FROM rejected' : ''}) GROUP BY reason ORDER BY count(*) DESC, reason`,
-  );
+  const reasonRows = await rows(connection, reasonCountsSql(csv));
   for (const [reason, count] of reasonRows) reasons[String(reason)] = Number(count);
 
   if (written > 0) {
-    await connection.run(`COPY (${silverSql}) TO ${sqlString(silverDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (dt), FILENAME_PATTERN 'part_{i}', OVERWRITE)`);
+    await connection.run(copyPartitionedSql(silverSql, silverDir));
   }
   const quarantineCounts = new Map<string, number>();
   if (invalid + rejected > 0) {
     // See quarantine-record.ts: a dataset with PII columns keeps no record the reader could not parse.
     const pii = contract.properties.some((p) => p.pii);
-    const record = csv ? '_raw::JSON' : '_raw';
-    const rejects = csv ? `UNION ALL SELECT _line, [reason${pii ? '' : " || ': ' || detail"}], ${pii ? 'NULL::JSON' : 'to_json(_raw)'}, 'unknown' FROM rejected` : '';
-    // A CSV row's `_line` is its ordinal among the records the reader returned (+1 for the header); the
-    // lines that start none (blank, set aside, further lines of a multi-line record, the reader's rejects)
-    // turn it into the line number: record k is on line k + 1 + #{skipped line i : line_i - i - 1 < k}.
     let line = '_line';
     if (csv && input.csvSkippedLines) {
       await loadLines(connection, 'skipped_lines', input.csvSkippedLines);
-      await connection.run(`CREATE OR REPLACE TEMP TABLE skipped AS
-        SELECT line - row_number() OVER (ORDER BY line) - 1 AS records_before
-        FROM (SELECT line FROM skipped_lines UNION SELECT _line FROM rejected)`);
-      line = '_line + (SELECT count(*) FROM skipped WHERE records_before < checked._line - 1)';
+      const numbering = csvLineNumbers();
+      await connection.run(numbering.sql);
+      line = numbering.line;
     }
-    await connection.run(`CREATE OR REPLACE TEMP TABLE quarantined AS
-      SELECT ${line} AS line, _reasons AS reasons, ${record} AS record, dt FROM checked WHERE len(_reasons) > 0
-      ${rejects}`);
+    await connection.run(quarantinedSql(contract, line));
     // DuckDB's JSON writer cannot partition, so each partition is written on its own (quarantine is small).
-    for (const [dt, n] of await rows(connection, 'SELECT dt, count(*) FROM quarantined GROUP BY dt ORDER BY dt')) {
+    for (const [dt, n] of await rows(connection, QUARANTINE_PARTITIONS_SQL)) {
       const dir = join(quarantineDir, `dt=${String(dt)}`);
       mkdirSync(dir, { recursive: true });
       quarantineCounts.set(String(dt), Number(n));
-      await connection.run(`COPY (
-          SELECT ${sqlString(input.lineage.sourceKey)} AS source_key, ${sqlString(input.lineage.sourceVersion)} AS source_version, line, reasons, record
-            ${pii ? `, CASE WHEN record IS NULL THEN ${sqlString(withheldNote(contract))} END AS withheld` : ''}
-          FROM quarantined WHERE dt = ${sqlString(String(dt))} ORDER BY line
-        ) TO ${sqlString(join(dir, `${namePrefix}part_0.json`))} (FORMAT json)`);
+      await connection.run(quarantineCopySql(input.lineage, String(dt), join(dir, `${namePrefix}part_0.json`), pii ? withheldNote(contract) : undefined));
     }
   }
   return {
@@ -431,7 +428,7 @@ function combine(sieved: EngineResult, again: EngineResult & { alreadyWritten: n
 
 /** A temp table `name(line BIGINT)` holding `lines`. */
 async function loadLines(connection: DuckDBConnection, name: string, lines: readonly number[]): Promise<void> {
-  await connection.run(`CREATE OR REPLACE TEMP TABLE ${name} (line BIGINT)`);
+  await connection.run(lineTableSql(name));
   const appender = await connection.createAppender(name);
   for (const line of lines) {
     appender.appendBigInt(BigInt(line));

@@ -1,4 +1,4 @@
-import type { ObjectRef } from './process-object';
+import type { ObjectRef } from './keys';
 
 interface S3EventRecord {
   eventName?: string;

@@ -6,7 +6,7 @@ import type { RunManifest } from '../../lambdas/shared/manifest';
 import { readManifest } from '../../local/ingest';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { startApiServer, type ApiServer } from '../../local/serve';
-import type { ObjectRef } from '../../lambdas/transform/process-object';
+import type { ObjectRef } from '../../lambdas/transform/keys';
 
 let platform: LocalPlatform;
 let api: ApiServer;
