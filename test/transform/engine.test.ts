@@ -64,6 +64,13 @@ describe('single pass for clean JSON files', () => {
     return transformFile({ contract: contracts.get(dataset)!, textPath: join(dir, 'in.csv'), lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
   }
   const print = (day: string, user_id: number) => ({ day, event_data: { position: 1, value_prop: 'point' }, user_id });
+  /** Prints lines decoded as the Lambda does (in 4 KB pieces), then transformed. */
+  async function transformPieces(lines: string[]) {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-'));
+    const source = await materialize(Readable.from(chunked(`${lines.join('\n')}\n`)), join(dir, 'source.txt'), { scan: scanOptionsFor(contracts.get('prints')!), pieceBytes: 4096 });
+    const r = await transformFile({ contract: contracts.get('prints')!, textPath: source.path, pieces: source.pieces, lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
+    return { source, r };
+  }
 
   it('a clean file is written in one pass, with the counts of every partition', async () => {
     const r = await transform('prints', [print('2020-11-01', 1), print('2020-11-02', 2), print('2020-11-01', 3)]);
@@ -146,15 +153,13 @@ describe('single pass for clean JSON files', () => {
   });
 
   it('the sieve over pieces reads again only the pieces with set-aside rows, with their lines numbered in the whole file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'engine-'));
     const lines: string[] = [];
     for (let i = 1; i <= 400; i++) lines.push(JSON.stringify(print('2020-11-01', i)));
     lines[49] = JSON.stringify({ ...print('2020-11-01', 50), event_data: { position: -5, value_prop: 'point' } });
     lines[299] = '{"day": "2020-11-01", "event_data": {"position": "+1", "value_prop": "point"}, "user_id": 300}';
     lines.splice(100, 0, '', '   ');
-    const source = await materialize(Readable.from(chunked(`${lines.join('\n')}\n`)), join(dir, 'source.txt'), { scan: scanOptionsFor(contracts.get('prints')!), pieceBytes: 4096 });
+    const { source, r } = await transformPieces(lines);
     expect(source.pieces.length).toBeGreaterThan(5);
-    const r = await transformFile({ contract: contracts.get('prints')!, textPath: source.path, pieces: source.pieces, lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
     expect(r.readPath).toBe('sieve');
     expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined, reasons: r.reasons }).toEqual({
       rowsIn: 400,
@@ -173,11 +178,9 @@ describe('single pass for clean JSON files', () => {
   });
 
   it('over pieces, a malformed line sends the file down the full path, with every line numbered in the whole file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'engine-'));
     const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify(print('2020-11-01', i + 1)));
     lines[249] = '{"day": ';
-    const source = await materialize(Readable.from(chunked(`${lines.join('\n')}\n`)), join(dir, 'source.txt'), { scan: scanOptionsFor(contracts.get('prints')!), pieceBytes: 4096 });
-    const r = await transformFile({ contract: contracts.get('prints')!, textPath: source.path, pieces: source.pieces, lineage, outDir: join(dir, 'out'), projectionStartDate: '2000-01-01' });
+    const { source, r } = await transformPieces(lines);
     expect(source.pieces.length).toBeGreaterThan(3);
     expect(r.readPath).toBe('full');
     expect({ rowsIn: r.rowsIn, rowsValid: r.rowsValid, rowsQuarantined: r.rowsQuarantined }).toEqual({ rowsIn: 300, rowsValid: 299, rowsQuarantined: 1 });
