@@ -216,7 +216,7 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
   it.each(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', '__defineGetter__'])('refuses a query parameter named %s with 400 problem+json on every route', async (name) => {
     const filterRoutes: [string, string][] = [
       [rowsPath, `"${name}" is not a column of daily_revenue, nor one of limit, orderBy, nextToken; ${columns}`],
-      ['/v1/files', `"${name}" is not a column of files, nor one of limit, orderBy, nextToken; columns: ${'dataset, key, version_id, etag, file_id, status, rows_in, rows_valid, rows_quarantined, rows_superseded, content_sha256, duplicate_of, bytes, processed_at, duration_ms, error'}`],
+      ['/v1/files', `"${name}" is not a column of files, nor one of limit, orderBy, nextToken; columns: ${'dataset, key, version_id, etag, file_id, status, rows_in, rows_valid, rows_quarantined, rows_superseded, content_sha256, duplicate_of, supersedes, superseded_by, bytes, processed_at, duration_ms, error'}`],
     ];
     for (const [path, detail] of filterRoutes) {
       const res = await call(`${path}?${name}=1`);
@@ -309,7 +309,7 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
   it('GET /v1/files lists the processed source files (run manifests), newest first, with filters', async () => {
     const { status, body } = await call('/v1/files?dataset=transactions');
     expect(status).toBe(200);
-    expect(body.columns.map((c: { name: string }) => c.name)).toEqual(['dataset', 'key', 'version_id', 'etag', 'file_id', 'status', 'rows_in', 'rows_valid', 'rows_quarantined', 'rows_superseded', 'content_sha256', 'duplicate_of', 'bytes', 'processed_at', 'duration_ms', 'error']);
+    expect(body.columns.map((c: { name: string }) => c.name)).toEqual(['dataset', 'key', 'version_id', 'etag', 'file_id', 'status', 'rows_in', 'rows_valid', 'rows_quarantined', 'rows_superseded', 'content_sha256', 'duplicate_of', 'supersedes', 'superseded_by', 'bytes', 'processed_at', 'duration_ms', 'error']);
     expect(body.rows).toHaveLength(1);
     expect(body.rows[0]).toMatchObject({ dataset: 'transactions', key: 'transactions/2024-03-02.csv', status: 'ingested', rows_in: 3, rows_valid: 3, rows_quarantined: 0, duplicate_of: null, error: null });
     const all = (await call('/v1/files?limit=1000')).body.rows as { processed_at: string }[];
