@@ -129,6 +129,11 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
   /** The one place a manifest is written: exactly the columns of the Glue table, in its order. */
   const record = async (fields: Partial<RunManifest>): Promise<RunManifest> => {
     const full: RunManifest = { ...base, ...fields, processed_at: now().toISOString(), duration_ms: Date.now() - started };
+    // The promise every manifest keeps; a breach is a defect of ours: fail, so the message is retried and
+    // ends in the dead-letter queue (with its alarm) instead of recording a count that loses rows.
+    if (full.rows_in !== full.rows_valid + full.rows_quarantined || full.rows_valid < 0 || full.rows_quarantined < 0) {
+      throw new Error(`internal error: ${ref.key} would be recorded with rows_in ${full.rows_in} ≠ rows_valid ${full.rows_valid} + rows_quarantined ${full.rows_quarantined}`);
+    }
     const manifest = Object.fromEntries(MANIFEST_COLUMNS.map(([column]) => [column, full[column]])) as unknown as RunManifest;
     await putJson(s3, settings.operationsBucket, manifestKey(fileId), manifest);
     return manifest;

@@ -52,7 +52,12 @@ export async function startE2E(): Promise<E2E> {
         const out = await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.bronze, Key: key, Body: Buffer.from(body), ContentLength: Buffer.byteLength(body) }));
         refs.push({ bucket: platform.buckets.bronze, key, eTag: out.ETag!.replace(/"/g, '') });
       }
-      return processUntilDone(platform, handler, refs, { timeoutMs: 60_000 });
+      const manifests = await processUntilDone(platform, handler, refs, { timeoutMs: 60_000 });
+      // The data promise, checked for every file every test ingests: every row accounted for once.
+      for (const m of manifests) {
+        if (m.rows_in !== m.rows_valid + m.rows_quarantined) throw new Error(`${m.key}: rows_in ${m.rows_in} ≠ rows_valid ${m.rows_valid} + rows_quarantined ${m.rows_quarantined}`);
+      }
+      return manifests;
     },
     async keys(bucket, prefix) {
       const out = await platform.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
