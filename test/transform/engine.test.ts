@@ -100,6 +100,7 @@ describe('single pass for clean JSON files', () => {
   it.each<[string, unknown, string]>([
     ['a row that breaks a rule', { ...print('2020-11-02', 2), event_data: { position: -1, value_prop: 'point' } }, 'sieve'],
     ['a malformed line', '{"day": "2020-11-02", ', 'full'],
+    ['two objects on one line (one record, invalid JSON)', `${JSON.stringify(print('2020-11-02', 2))}${JSON.stringify(print('2020-11-02', 4))}`, 'full'],
     ['an event before the projection start', print('1999-12-31', 2), 'sieve'],
   ])('%s: the sieve sets it aside (or the full path reads the file), and nothing of a first attempt is left', async (_case, bad, path) => {
     const r = await transform('prints', [print('2020-11-01', 1), bad, print('2020-11-03', 3)]);
