@@ -88,6 +88,13 @@ describe('quality checks on DuckDB (the local Athena engine)', () => {
     expect(Number(await value(byId['events.nulls.device']))).toBe(50);
     // Files of the last day only: 40 quarantined of 200.
     expect(Number(await value(byId['events.quarantine']))).toBe(20);
+    // In DOUBLE on both engines: 2503 of 10000 is 25.03 %, over a threshold of 25 (a decimal(23,1) on Trino
+    // would round it to 25.0 and pass).
+    await c.run(`CREATE SCHEMA IF NOT EXISTS q`);
+    await c.run(`CREATE OR REPLACE TABLE q.manifests AS SELECT 'events' AS dataset, 10000 AS rows_in, 2503 AS rows_quarantined, 'ingested' AS status, '2024-03-04T01:00:00.000Z' AS processed_at`);
+    const strict = planChecks(events, { databases: { silver: 's', ops: 'q' }, runTime: RUN }).find((x) => x.id === 'events.quarantine')!;
+    expect(Number(await value(strict))).toBe(25.03);
+    expect(evaluateCheck(strict, await value(strict)).status).toBe('fail');
     const results = await Promise.all(checks.map(async (x) => evaluateCheck(x, await value(x))));
     expect(results.map((r) => [r.id, r.status, r.value])).toEqual([
       ['events.freshness', 'warn', 23.5],

@@ -137,7 +137,9 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
       check: `${contract.name} quarantine ratio`,
       kind: 'quarantine',
       severity: 'error',
-      sql: `SELECT coalesce(100.0 * sum(rows_quarantined) / nullif(sum(rows_in), 0), 0.0) FROM ${settings.databases.ops}.manifests WHERE dataset = ${quote(contract.name)} AND status <> 'superseded' AND processed_at >= ${quote(since)}`,
+      // DOUBLE arithmetic, as the other percentages: with `100.0 *` Trino (Athena) computes a decimal(23,1)
+      // and rounds 25.03 to 25.0, so the blocking gate would decide differently in AWS than locally.
+      sql: `SELECT coalesce(100 * CAST(sum(rows_quarantined) AS DOUBLE) / nullif(CAST(sum(rows_in) AS DOUBLE), 0), 0.0) FROM ${settings.databases.ops}.manifests WHERE dataset = ${quote(contract.name)} AND status <> 'superseded' AND processed_at >= ${quote(since)}`,
       threshold: { operator: 'mustBeLessOrEqualTo', value: settings.maxQuarantinePercent ?? 25 },
       unit: 'percent',
       description: `quarantined rows in percent of the rows of ${contract.name} files processed since ${since} (versions a newer one replaced are left out)`,
