@@ -257,10 +257,18 @@ describe('Trino compatibility layer on DuckDB', () => {
     expect(await query('SELECT 7 / 2, CAST(7 AS DOUBLE) / 2')).toEqual([[3, 3.5]]);
   });
 
-  it('from_iso8601_timestamp reads Z and offsets, in a UTC session', async () => {
+  it("from_iso8601_timestamp reads Z and offsets; AT TIME ZONE 'UTC' then CAST gives the UTC time, as on Trino", async () => {
+    // On Trino CAST(from_iso8601_timestamp('…-03:00') AS TIMESTAMP) keeps the wall-clock 10:15:30.120, while
+    // DuckDB converts to UTC: the Gold SQL lint refuses that form, and the portable one gives UTC on both.
     expect(
-      await query(`SELECT CAST(CAST(from_iso8601_timestamp('2024-03-01T10:15:30.120-03:00') AS TIMESTAMP) AS VARCHAR), CAST(CAST(from_iso8601_timestamp('2024-03-01T10:15:30Z') AS TIMESTAMP) AS VARCHAR)`),
+      await query(
+        `SELECT CAST(CAST(from_iso8601_timestamp('2024-03-01T10:15:30.120-03:00') AT TIME ZONE 'UTC' AS TIMESTAMP) AS VARCHAR), CAST(CAST(from_iso8601_timestamp('2024-03-01T10:15:30Z') AT TIME ZONE 'UTC' AS TIMESTAMP) AS VARCHAR)`,
+      ),
     ).toEqual([['2024-03-01 13:15:30.12', '2024-03-01 10:15:30']]);
+    expect(lintGoldSql('SELECT CAST(from_iso8601_timestamp(processed_at) AS TIMESTAMP) FROM m').map((p) => p.message)).toEqual([
+      "CAST(from_iso8601_timestamp(x) AS TIMESTAMP) keeps the wall-clock time of an offset on Trino and converts to UTC on DuckDB; write CAST(from_iso8601_timestamp(x) AT TIME ZONE 'UTC' AS TIMESTAMP)",
+    ]);
+    expect(lintGoldSql("SELECT CAST(from_iso8601_timestamp(processed_at) AT TIME ZONE 'UTC' AS TIMESTAMP) FROM m")).toEqual([]);
   });
 
   it('date minus an interval stays a day', async () => {

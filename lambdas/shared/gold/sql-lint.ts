@@ -15,6 +15,10 @@ const DUCKDB_ONLY: readonly [RegExp, string][] = [
   [/\bread_(parquet|csv|json)\b/i, 'reading files directly is DuckDB-only; read the silver tables'],
   [/"[^"]*"\s*\(/, 'quoted function names are not portable'],
   [/\bdate_trunc\s*\(\s*'/i, 'date_trunc differs in result type between the engines; cast to DATE instead'],
+  [
+    /\bfrom_iso8601_timestamp\s*\([^)]*\)(?!\s+at\s+time\s+zone\b)/i,
+    "CAST(from_iso8601_timestamp(x) AS TIMESTAMP) keeps the wall-clock time of an offset on Trino and converts to UTC on DuckDB; write CAST(from_iso8601_timestamp(x) AT TIME ZONE 'UTC' AS TIMESTAMP)",
+  ],
 ];
 
 export interface LintProblem {
