@@ -21,16 +21,28 @@ export function hmacPads(key: Buffer): PiiPads {
   return { innerPadHex: inner.toString('hex'), outerPadHex: outer.toString('hex') };
 }
 
-let cached: Promise<PiiPads> | undefined;
+/** How long a container keeps the key it read, in seconds (`PII_KEY_CACHE_SECONDS`, default 300). */
+const cacheSeconds = (): number => {
+  const value = Number(process.env.PII_KEY_CACHE_SECONDS ?? 300);
+  return Number.isFinite(value) && value >= 0 ? value : 300;
+};
+
+let cached: { pads: Promise<PiiPads>; readAt: number } | undefined;
 
 /**
- * The PII hashing key, read once per container from Secrets Manager (`PII_KEY_SECRET_ID`) or an SSM
- * SecureString (`PII_KEY_PARAMETER`).
+ * The PII hashing key from Secrets Manager (`PII_KEY_SECRET_ID`) or an SSM SecureString
+ * (`PII_KEY_PARAMETER`), cached for `PII_KEY_CACHE_SECONDS` (default 5 minutes): a rotated key is used by
+ * every container within that time, without a redeploy. A failed read is not cached.
  */
-export function piiPads(): Promise<PiiPads> {
-  cached ??= readKey().then(hmacPads);
-  cached.catch(() => (cached = undefined));
-  return cached;
+export function piiPads(now: () => number = Date.now): Promise<PiiPads> {
+  if (!cached || now() - cached.readAt >= cacheSeconds() * 1000) {
+    const entry = { pads: readKey().then(hmacPads), readAt: now() };
+    entry.pads.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
+    cached = entry;
+  }
+  return cached.pads;
 }
 
 async function readKey(): Promise<Buffer> {
