@@ -161,7 +161,6 @@ function listPartitions(dir: string): { dt: string; files: string[] }[] {
     .map((e) => ({ dt: e.slice(3), files: readdirSync(join(dir, e)).sort().map((f) => join(dir, e, f)) }));
 }
 
-
 /** Whether DuckDB refused the input itself (a malformed file), as opposed to failing for other reasons. */
 const isReaderError = (message: string): boolean => /^(Invalid Input|IO|Conversion) Error/.test(message);
 
@@ -193,12 +192,7 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, piec
     for (const table of CSV_READER_TABLES) await connection.run(dropTableSql(table));
     return undefined;
   }
-  // RETURN_STATS: one row per written file, with its row count and its partition values.
-  const counts = new Map<string, number>();
-  for (const [, count, , , , partitionKeys] of stats) {
-    const dt = String((partitionKeys as { entries: { key: string; value: string }[] }).entries.find((k) => k.key === 'dt')!.value);
-    counts.set(dt, (counts.get(dt) ?? 0) + Number(count));
-  }
+  const counts = statsByPartition(stats);
   const written = [...counts.values()].reduce((a, b) => a + b, 0);
   // With a primary key, rows replaced by a later one in the file are not written: count what was read.
   const parsed = contract.primaryKey.length ? await scalar(connection, COUNT_SOURCE) : written;
@@ -214,7 +208,7 @@ async function singlePass(connection: DuckDBConnection, input: EngineInput, piec
   };
 }
 
-/** Rows written by a COPY … RETURN_STATS, by partition value of `dt`. */
+/** Rows written by a COPY … RETURN_STATS (one row per file, with its row count and partition values), by `dt`. */
 function statsByPartition(stats: unknown[][]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const [, count, , , , partitionKeys] of stats) {

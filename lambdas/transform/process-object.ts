@@ -154,7 +154,7 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
   try {
     // 2. Fetch: the version named, and only while it is the key's current version.
     const current = await currentVersion(ref);
-    if (current === 'missing') return record({ status: 'rejected', error: `object ${ref.key}${ref.versionId ? ` version ${ref.versionId}` : ''} no longer exists in bronze` });
+    if (current === 'missing') return record(missingFields());
     if (current.superseded) return record(supersededFields(current.newer));
     let body: Readable;
     let lastModified: Date;
@@ -164,7 +164,7 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
       Object.assign(base, { version_id: object.VersionId ?? base.version_id, etag: object.ETag?.replace(/"/g, '') ?? base.etag });
       lastModified = object.LastModified ?? now();
     } catch (e) {
-      if (isMissing(e)) return record({ status: 'rejected', error: `object ${ref.key}${ref.versionId ? ` version ${ref.versionId}` : ''} no longer exists in bronze` });
+      if (isMissing(e)) return record(missingFields());
       throw e;
     }
 
@@ -196,6 +196,10 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
 
   function strip(p: PartitionWritten): PartitionWritten {
     return { dt: p.dt, rows: p.rows, key: p.key };
+  }
+
+  function missingFields(): Partial<RunManifest> {
+    return { status: 'rejected', error: `object ${ref.key}${ref.versionId ? ` version ${ref.versionId}` : ''} no longer exists in bronze` };
   }
 
   function supersededFields(newer: string): Partial<RunManifest> {
@@ -264,9 +268,7 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
       const path = join(work, 'scan-rejects.json');
       writeFileSync(path, scanRejects.map((r) => quarantineLine(c, { sourceKey: ref.key, sourceVersion: base.version_id, line: r.line, reasons: [r.reason], raw: r.raw, offset: r.offset, bytes: r.bytes })).join(''));
       for (const r of scanRejects) reasons[reasonClass(r.reason)] = (reasons[reasonClass(r.reason)] ?? 0) + 1;
-      const unknown = quarantine.findIndex((q) => q.dt === 'unknown');
-      if (unknown === -1) quarantine.push({ dt: 'unknown', files: [path], rows: scanRejects.length });
-      else quarantine[unknown] = { dt: 'unknown', files: [...quarantine[unknown].files, path], rows: quarantine[unknown].rows + scanRejects.length };
+      quarantine.push({ dt: 'unknown', files: [path], rows: scanRejects.length });
     }
     let rowsIn = result.rowsIn + scanRejects.length;
     let rowsQuarantined = result.rowsQuarantined + scanRejects.length;
@@ -284,7 +286,7 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
     return {
       fields: { status: 'ingested', rows_in: rowsIn, rows_valid: result.rowsValid, rows_quarantined: rowsQuarantined, rows_superseded: result.rowsSuperseded, reasons },
       silver: result.silver,
-      quarantine: mergeUnknown(quarantine),
+      quarantine: mergePartitions(quarantine),
     };
   }
 
@@ -389,8 +391,8 @@ function reasonClass(reason: string): string {
   return reason.split(':')[0];
 }
 
-/** One `unknown` partition holding every file of it. */
-function mergeUnknown(outputs: readonly PartitionOutput[]): PartitionOutput[] {
+/** One output per partition, holding every file written for it (the engine's and the scan's `unknown` ones). */
+function mergePartitions(outputs: readonly PartitionOutput[]): PartitionOutput[] {
   const byDt = new Map<string, PartitionOutput>();
   for (const o of outputs) {
     const seen = byDt.get(o.dt);

@@ -148,11 +148,11 @@ class CoalescingWriter {
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 /**
- * Streams an object body to a local file the engine can read, in one pass with large writes: hashes the
- * stored bytes, gunzips gzip content (recognised by its magic bytes), removes a UTF-8 BOM, turns CRLF into
- * LF, hashes the decoded text and scans its records (see line-scan.ts). Memory stays flat whatever the
- * object size (one SHA-256, of the decoded text: the stored bytes are not hashed). Past `maxTextBytes` of decoded text nothing more is written, but the scan goes on to the
- * end so that the records the file holds are still counted.
+ * Streams an object body to local text pieces the engine can read, in one pass with large writes: gunzips
+ * gzip content (recognised by its magic bytes), removes a UTF-8 BOM, turns CRLF into LF, hashes the
+ * decoded text (the one SHA-256: the stored bytes are not hashed) and scans its records (see
+ * line-scan.ts). Memory stays flat whatever the object size. Past `maxTextBytes` of decoded text nothing
+ * more is written, but the scan goes on to the end so that the records the file holds are still counted.
  */
 export async function materialize(body: Readable, path: string, options: MaterializeOptions): Promise<SourceFile> {
   const textHash = createHash('sha256');
