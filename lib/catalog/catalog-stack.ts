@@ -4,11 +4,11 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
-import { MANIFEST_COLUMNS, OPERATIONS_PREFIX } from '../../lambdas/shared/manifest';
 import type { StageConfig } from '../config/stage-config';
 import { glueDatabaseName } from '../naming';
 import { AthenaWorkgroup } from './athena-workgroup';
 import { ContractTables } from './contract-tables';
+import { cfnTableInput, manifestsTableInput } from './table-inputs';
 
 export const CATALOG_LAYERS = ['bronze', 'silver', 'gold', 'ops'] as const;
 export type CatalogLayer = (typeof CATALOG_LAYERS)[number];
@@ -62,19 +62,7 @@ export class CatalogStack extends Stack {
     this.manifestsTable = new glue.CfnTable(this, 'ManifestsTable', {
       catalogId: this.account,
       databaseName: databases.ops.ref,
-      tableInput: {
-        name: 'manifests',
-        description: 'One run manifest per source object processed by the transform (status, row counts, reasons, partitions written)',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'json', EXTERNAL: 'TRUE' },
-        storageDescriptor: {
-          location: `s3://${props.silverBucket.bucketName}/${OPERATIONS_PREFIX}manifests/`,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          columns: MANIFEST_COLUMNS.map(([name, type]) => ({ name, type })),
-          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', parameters: { 'ignore.malformed.json': 'true' } },
-        },
-      },
+      tableInput: cfnTableInput(manifestsTableInput(props.silverBucket.bucketName)),
     });
     this.workgroup = new AthenaWorkgroup(this, 'Athena', { config, resultsBucket: props.athenaResultsBucket, encryptionKey: props.encryptionKey });
     new CfnOutput(this, 'AthenaWorkgroupName', { value: this.workgroup.name });

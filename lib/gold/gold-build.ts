@@ -8,6 +8,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { loadGoldContracts } from '../../lambdas/shared/contracts';
 import { publishedTableInput } from '../../lambdas/shared/gold';
+import { cfnTableInput } from '../catalog/table-inputs';
 import { PlatformFunction } from '../runtime/platform-function';
 
 const ROOT = join(__dirname, '..', '..');
@@ -19,15 +20,6 @@ export interface GoldBuildProps {
   readonly silverBucket: IBucket;
   readonly resultsBucket: IBucket;
   readonly encryptionKey: IKey;
-}
-
-/** SDK-shaped (PascalCase) input to CloudFormation-shaped (camelCase) props; map values of `Parameters` keep their keys. */
-function camel(value: unknown, keepKeys = false): unknown {
-  if (Array.isArray(value)) return value.map((v) => camel(v));
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([k, v]) => [keepKeys ? k : k[0].toLowerCase() + k.slice(1), camel(v, k === 'Parameters')]),
-  );
 }
 
 /**
@@ -47,7 +39,7 @@ export class GoldBuild extends Construct {
         new glue.CfnTable(this, `Published-${contract.name}`, {
           catalogId: stack.account,
           databaseName: props.databases.gold,
-          tableInput: camel(publishedTableInput(contract, props.goldBucket.bucketName)) as glue.CfnTable.TableInputProperty,
+          tableInput: cfnTableInput(publishedTableInput(contract, props.goldBucket.bucketName)),
         }),
     );
     this.function = new PlatformFunction(this, 'Function', {
