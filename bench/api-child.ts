@@ -15,7 +15,7 @@ import { loadContracts, loadGoldContracts } from '../lambdas/shared/contracts';
 import { asOfExpression, goldDatasets, goldSqlText, renderGoldSql, trinoCompatSql } from '../lambdas/shared/gold';
 import { OPERATIONS_PREFIX } from '../lambdas/shared/manifest';
 import { glueDatabaseName } from '../lib/naming';
-import { bindParameters } from '../local/athena-server';
+import { bindParameters } from '../local/athena-engines';
 import { generate } from '../local/generate';
 import { registerSources } from '../local/gold';
 import { readManifest, uploadDirectory } from '../local/ingest';

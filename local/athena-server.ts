@@ -1,29 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { bindParameters, InvalidRequest, type AthenaColumn, type AthenaEngine } from './athena-engines';
 
 /**
  * A local Athena: the Athena JSON API (StartQueryExecution, GetQueryExecution, GetQueryResults with
- * pagination, StopQueryExecution) over HTTP on 127.0.0.1, executing on DuckDB with the Trino
- * compatibility layer, so that code written against `@aws-sdk/client-athena` runs unchanged locally.
+ * pagination, StopQueryExecution) over HTTP on 127.0.0.1, executing on an `AthenaEngine` (DuckDB with the
+ * Trino compatibility layer, a local Trino, or both compared), so that code written against
+ * `@aws-sdk/client-athena` runs unchanged locally.
  */
 export interface LocalAthenaOptions {
-  /** A DuckDB connection with the compatibility layer loaded; `prepare` runs before every query. */
-  readonly connection: DuckDBConnection;
-  /** Refreshes table definitions before a query (new silver files, new manifests). */
-  readonly prepare?: () => Promise<void>;
+  /** What runs the statements. */
+  readonly engine: AthenaEngine;
   /** Where results claim to be stored (Athena returns it; nothing is written there). */
   readonly outputLocation?: string;
   readonly port?: number;
-  /**
-   * Stores a file written by `UNLOAD (…) TO 's3://…/'` at the given S3 URL. Without it UNLOAD fails, as
-   * it would in Athena without access to the target.
-   */
-  readonly unload?: (localFile: string, s3Url: string) => Promise<void>;
 }
 
 type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -37,8 +28,9 @@ interface Execution {
   reason?: string;
   readonly submitted: Date;
   completed?: Date;
-  columns?: { name: string; type: string; precision: number; scale: number }[];
-  rows?: (string | null)[][];
+  readonly parameters: readonly string[];
+  columns?: readonly AthenaColumn[];
+  rows?: readonly (readonly (string | null)[])[];
   engineMs?: number;
   /** Key of the result for reuse (database and bound SQL). */
   readonly reuseKey: string;
@@ -54,58 +46,6 @@ class ApiError extends Error {
   ) {
     super(message);
   }
-}
-
-/** Athena (Trino) type name of a DuckDB column type. */
-export function athenaType(duckdbType: string): { type: string; precision: number; scale: number } {
-  const t = duckdbType.toUpperCase();
-  const decimal = t.match(/^DECIMAL\((\d+),\s*(\d+)\)$/);
-  if (decimal) return { type: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) };
-  const map: Record<string, [string, number]> = {
-    VARCHAR: ['varchar', 2147483647],
-    BIGINT: ['bigint', 19],
-    HUGEINT: ['bigint', 19],
-    INTEGER: ['integer', 10],
-    SMALLINT: ['smallint', 5],
-    TINYINT: ['tinyint', 3],
-    DOUBLE: ['double', 17],
-    FLOAT: ['real', 17],
-    BOOLEAN: ['boolean', 0],
-    DATE: ['date', 0],
-    TIMESTAMP: ['timestamp', 3],
-    'TIMESTAMP WITH TIME ZONE': ['timestamp with time zone', 3],
-  };
-  const [type, precision] = map[t] ?? ['varchar', 2147483647];
-  return { type, precision, scale: 0 };
-}
-
-/** Text of a value as Athena returns it: timestamps `YYYY-MM-DD HH:MM:SS.mmm`, booleans `true`/`false`. */
-function text(value: unknown, type: string): string | null {
-  if (value === null || value === undefined) return null;
-  const s = String(value);
-  // Trino prints doubles as Java does: 1.0, not 1.
-  if ((type === 'double' || type === 'real') && /^-?\d+$/.test(s)) return `${s}.0`;
-  if (type === 'timestamp') {
-    const m = s.match(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?$/);
-    if (m) return `${m[1]} ${m[2]}${((m[3] ?? '.') + '000').slice(0, 4)}`;
-  }
-  return s;
-}
-
-/** Athena substitutes execution parameters, which must be SQL literals, for the `?` outside quotes. */
-export function bindParameters(query: string, parameters: readonly string[] = []): string {
-  let i = 0;
-  const out = query.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (token) => {
-    if (token !== '?') return token;
-    if (i >= parameters.length) throw new ApiError('InvalidRequestException', `the query has more ? placeholders than the ${parameters.length} ExecutionParameters given`);
-    const p = parameters[i++];
-    if (!/^('(?:[^']|'')*'|-?\d+(\.\d+)?|true|false|null|DATE '\d{4}-\d{2}-\d{2}'|TIMESTAMP '[0-9: .-]+')$/i.test(p.trim())) {
-      throw new ApiError('InvalidRequestException', `ExecutionParameters must be SQL literals; got ${JSON.stringify(p)}`);
-    }
-    return p;
-  });
-  if (i < parameters.length) throw new ApiError('InvalidRequestException', `${parameters.length} ExecutionParameters given for ${i} ? placeholders`);
-  return out;
 }
 
 const MAX_RESULTS = 1000;
@@ -179,9 +119,15 @@ export class LocalAthena {
   private startQuery(input: Record<string, unknown>): unknown {
     if (typeof input.QueryString !== 'string' || input.QueryString.trim() === '') throw new ApiError('InvalidRequestException', 'QueryString is required');
     const context = input.QueryExecutionContext as { Database?: string } | undefined;
-    const sql = bindParameters(input.QueryString, (input.ExecutionParameters as string[] | undefined) ?? []);
+    const parameters = (input.ExecutionParameters as string[] | undefined) ?? [];
+    let sql: string;
+    try {
+      sql = bindParameters(input.QueryString, parameters);
+    } catch (e) {
+      throw e instanceof InvalidRequest ? new ApiError('InvalidRequestException', e.message) : e;
+    }
     const reuseKey = `${context?.Database ?? ''}\u0000${sql}`;
-    const e: Execution = { id: randomUUID(), query: input.QueryString, database: context?.Database, workGroup: String(input.WorkGroup ?? 'primary'), state: 'QUEUED', submitted: new Date(), reuseKey };
+    const e: Execution = { id: randomUUID(), query: input.QueryString, parameters, database: context?.Database, workGroup: String(input.WorkGroup ?? 'primary'), state: 'QUEUED', submitted: new Date(), reuseKey };
     this.executions.set(e.id, e);
     // As Athena: with result reuse on, a SELECT whose identical text (after parameters) succeeded within
     // MaxAgeInMinutes returns that result without running (and without refreshing the tables).
@@ -192,43 +138,22 @@ export class LocalAthena {
       return { QueryExecutionId: e.id };
     }
     // One query at a time on the shared connection, in submission order.
-    this.queue = this.queue.then(() => this.run(e, sql));
+    this.queue = this.queue.then(() => this.run(e));
     return { QueryExecutionId: e.id };
   }
 
-  private async run(e: Execution, sql: string): Promise<void> {
+  private async run(e: Execution): Promise<void> {
     if (e.state === 'CANCELLED') return;
     e.state = 'RUNNING';
     const started = Date.now();
     this.engineRuns++;
-    const c = this.options.connection;
     try {
-      await this.options.prepare?.();
-      if (e.database) await c.run(`SET schema = '${e.database.replace(/'/g, "''")}'`);
-      const unload = /^\s*UNLOAD\s*\(([\s\S]*)\)\s*TO\s*'(s3:\/\/[^']+\/)'\s*WITH\s*\(([\s\S]*)\)\s*$/i.exec(sql);
-      if (unload) {
-        if (!/format\s*=\s*'PARQUET'/i.test(unload[3])) throw new Error("the local Athena unloads only WITH (format = 'PARQUET')");
-        if (!this.options.unload) throw new Error('UNLOAD is not available: this local Athena has no S3 target');
-        const dir = mkdtempSync(join(tmpdir(), 'athena-unload-'));
-        try {
-          const file = join(dir, 'part-00000.parquet');
-          await c.run(`COPY (${unload[1]}) TO '${file}' (FORMAT parquet, COMPRESSION zstd)`);
-          await this.options.unload(file, `${unload[2]}part-00000.parquet`);
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-        Object.assign(e, { state: 'SUCCEEDED', columns: [], rows: [] });
-        return;
-      }
-      const result = await c.runAndReadAll(sql);
-      const names = result.columnNames();
-      const types = result.columnTypes().map((t) => athenaType(t.toString()));
-      const rows = result.getRows().map((row) => row.map((v, i) => text(v, types[i].type)));
+      const result = await this.options.engine.execute(e.query, e.parameters, e.database);
       if ((e.state as State) === 'CANCELLED') return;
-      Object.assign(e, { state: 'SUCCEEDED', columns: names.map((name, i) => ({ name, ...types[i] })), rows });
-      if (/^\s*(select|with)\b/i.test(sql)) this.reusable.set(e.reuseKey, e);
+      Object.assign(e, { state: 'SUCCEEDED', columns: result.columns, rows: result.rows });
+      if (/^\s*(select|with)\b/i.test(e.query)) this.reusable.set(e.reuseKey, e);
     } catch (err) {
-      Object.assign(e, { state: 'FAILED', reason: (err as Error).message.split('\n')[0] });
+      Object.assign(e, { state: 'FAILED', reason: (err as Error).message });
     } finally {
       e.completed ??= new Date();
       e.engineMs = Date.now() - started;

@@ -5,7 +5,7 @@ import { jsonResponse } from '../../lambdas/api/problem';
 import { planQuery } from '../../lambdas/api/query-plan';
 import { goldSource } from '../../lambdas/api/sources';
 import { loadGoldContracts } from '../../lambdas/shared/contracts';
-import { bindParameters } from '../../local/athena-server';
+import { bindParameters } from '../../local/athena-engines';
 
 describe('published Gold tables (the deployed read path)', () => {
   it('reads only the latest as_of partition, with the filters bound as literals', async () => {

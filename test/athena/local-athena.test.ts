@@ -1,7 +1,8 @@
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, InvalidRequestException, StartQueryExecutionCommand, type GetQueryResultsOutput } from '@aws-sdk/client-athena';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { trinoCompatSql } from '../../lambdas/shared/gold';
-import { LocalAthena, bindParameters } from '../../local/athena-server';
+import { DuckDBAthenaEngine, bindParameters } from '../../local/athena-engines';
+import { LocalAthena } from '../../local/athena-server';
 
 let athena: LocalAthena;
 let client: AthenaClient;
@@ -19,7 +20,7 @@ beforeAll(async () => {
     (4, 40, 'd', 4.00, 4.0, true, DATE '2020-11-04', TIMESTAMP '2024-03-04 00:00:00'),
     (5, 50, 'e', 5.00, 5.0, true, DATE '2020-11-05', TIMESTAMP '2024-03-05 00:00:00')
   ) t(id, n, s, amount, ratio, flag, day, ts)`);
-  athena = new LocalAthena({ connection, prepare: async () => void prepared++, outputLocation: 's3://results' });
+  athena = new LocalAthena({ engine: new DuckDBAthenaEngine({ connection, prepare: async () => void prepared++ }), outputLocation: 's3://results' });
   const endpoint = await athena.start();
   client = new AthenaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 });

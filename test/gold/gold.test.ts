@@ -2,48 +2,14 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { loadContracts, loadGoldContracts, parseGoldContract, type DatasetContract } from '../../lambdas/shared/contracts';
+import { loadContracts, loadGoldContracts, parseGoldContract } from '../../lambdas/shared/contracts';
 import { goldDatasets, goldSqlText, lintGoldSql, renderGoldSql, trinoCompatSql } from '../../lambdas/shared/gold';
-import { sqlIdent, sqlString } from '../../lambdas/transform/sql';
+import { sqlString } from '../../lambdas/transform/sql';
 import { buildGold } from '../../local/gold';
+import { GOLD_FIXTURE_AS_OF, print, writeGoldFixture, writeSilver } from '../fixtures/gold-silver';
 
 const contracts = loadContracts();
-const contract = (name: string): DatasetContract => contracts.find((c) => c.name === name)!;
 const DATABASES = { silver: 'medallion_test_silver', gold: 'medallion_test_gold', ops: 'medallion_test_ops' };
-
-type Row = Record<string, string | number | null>;
-
-/** Writes rows as one silver Parquet object per partition, as the transform would, with lineage. */
-async function writeSilver(dir: string, dataset: string, fileId: string, ingestedAt: string, rows: Row[]): Promise<void> {
-  const c = contract(dataset);
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  await conn.run(`SET TimeZone = 'UTC'`);
-  const byDt = new Map<string, Row[]>();
-  for (const row of rows) {
-    const dt = String(row[c.eventTimeColumn]).slice(0, 10);
-    byDt.set(dt, [...(byDt.get(dt) ?? []), row]);
-  }
-  for (const [dt, partition] of byDt) {
-    const selects = partition.map((row) => {
-      const columns = c.properties.map((p) => {
-        const v = row[p.name];
-        const literal = v === null || v === undefined ? 'NULL' : p.type.logicalType === 'timestamp' ? `CAST(${sqlString(String(v))} AS TIMESTAMPTZ)` : sqlString(String(v));
-        return `CAST(${literal} AS ${p.type.duckdbType}) AS ${sqlIdent(p.name)}`;
-      });
-      return `SELECT ${columns.join(', ')}, 'k' AS _source_key, 'v' AS _source_version, ${sqlString(fileId)} AS _file_id, CAST(CAST(${sqlString(ingestedAt)} AS TIMESTAMPTZ) AS TIMESTAMP) AS _ingested_at`;
-    });
-    const out = join(dir, dataset, `dt=${dt}`);
-    mkdirSync(out, { recursive: true });
-    await conn.run(`COPY (${selects.join(' UNION ALL ')}) TO ${sqlString(join(out, `${fileId}.parquet`))} (FORMAT parquet)`);
-  }
-  conn.closeSync();
-}
-
-const print = (day: string, user: number, vp: string, position = 0): Row => ({ day, user_id: user, value_prop: vp, position });
-const event = (id: string, session: string, user: string, type: string, ts: string): Row => ({ event_id: id, session_id: session, user_id: user, event_type: type, timestamp: ts, device: null, properties: null });
-const tx = (id: string, session: string, amount: string, currency: string, status: string, ts: string): Row => ({ transaction_id: id, session_id: session, user_id: 'u', amount, currency, status, timestamp: ts });
-const user = (id: string, country: string, device: string, updated: string): Row => ({ user_id: id, email: 'hash', country, device, signup_date: '2023-01-01', updated_at: updated });
 
 function csv(path: string): string[] {
   return readFileSync(path, 'utf8').trim().split('\n');
@@ -52,59 +18,9 @@ function csv(path: string): string[] {
 let out: string;
 beforeAll(async () => {
   const root = mkdtempSync(join(tmpdir(), 'gold-'));
-  const silver = join(root, 'silver');
-  const day1 = '2024-03-01T12:00:00Z';
-  const day2 = '2024-03-02T12:00:00Z';
-  await writeSilver(silver, 'prints', 'p1', day1, [
-    print('2020-11-28', 1, 'point', 0),
-    print('2020-11-28', 1, 'point', 0), // a duplicate print: both rows stay
-    print('2020-11-22', 1, 'point', 1),
-    print('2020-11-21', 1, 'point', 2),
-    print('2020-11-07', 1, 'point', 2), // day − 21 of 11-28: inside its window
-    print('2020-11-06', 1, 'point', 2), // day − 22 of 11-28: outside; inside the window of 11-22
-    print('2020-11-28', 2, 'transport', 3), // a user with no history
-  ]);
-  await writeSilver(silver, 'taps', 't1', day1, [print('2020-11-28', 1, 'point', 0), print('2020-11-21', 1, 'point', 2)]);
-  await writeSilver(silver, 'pays', 'y1', day1, [
-    { pay_date: '2020-11-27', total: '10.50', user_id: 1, value_prop: 'point' },
-    { pay_date: '2020-11-10', total: '5.25', user_id: 1, value_prop: 'point' },
-    { pay_date: '2020-11-28', total: '100.00', user_id: 1, value_prop: 'point' }, // the print's own day: excluded
-  ]);
-  await writeSilver(silver, 'events', 'ea', day1, [
-    event('e1', 's1', 'u-1', 'login', '2024-03-01T10:00:00Z'),
-    event('e2', 's1', 'u-1', 'search', '2024-03-01T10:01:00Z'),
-    event('e3', 's1', 'u-1', 'search', '2024-03-01T10:02:00Z'),
-    event('e4', 's1', 'u-1', 'add_to_cart', '2024-03-01T10:03:00Z'),
-    event('e5', 's2', 'u-2', 'page_view', '2024-03-01T11:00:00Z'),
-    event('e6', 's2', 'u-2', 'search', '2024-03-01T11:05:00Z'),
-    event('e7', 's3', 'u-9', 'login', '2024-03-01T23:30:00Z'), // an unknown user
-  ]);
-  await writeSilver(silver, 'events', 'eb', day2, [
-    event('e4', 's1', 'u-1', 'add_to_cart', '2024-03-01T10:03:00Z'), // delivered again in a later file
-    event('e8', 's1', 'u-1', 'checkout', '2024-03-01T10:30:00Z'), // a late event of s1
-  ]);
-  await writeSilver(silver, 'transactions', 'ta', day1, [
-    tx('t1', 's1', '19.90', 'USD', 'completed', '2024-03-01T10:31:00Z'),
-    tx('t2', 's1', '5.00', 'USD', 'completed', '2024-03-01T10:20:00Z'),
-    tx('t3', 's2', '7.00', 'ARS', 'failed', '2024-03-01T11:10:00Z'),
-  ]);
-  await writeSilver(silver, 'transactions', 'tb', day2, [tx('t3', 's2', '7.00', 'ARS', 'completed', '2024-03-01T11:10:00Z')]);
-  await writeSilver(silver, 'users', 'ua', day1, [
-    user('u-1', 'PE', 'mobile', '2024-02-01T00:00:00Z'),
-    user('u-1', 'AR', 'desktop', '2024-02-10T00:00:00Z'),
-    user('u-2', 'BR', 'web', '2024-02-01T00:00:00Z'),
-  ]);
-  // Ingested later, but older: the latest updated_at wins.
-  await writeSilver(silver, 'users', 'ub', day2, [user('u-1', 'CL', 'tablet', '2024-01-01T00:00:00Z')]);
-  const manifests = join(root, 'manifests');
-  mkdirSync(manifests);
-  writeFileSync(
-    join(manifests, 'a.json'),
-    JSON.stringify({ dataset: 'prints', key: 'prints/a.json', status: 'ingested', rows_in: 10, rows_valid: 9, rows_quarantined: 1, processed_at: '2024-03-01T12:00:01.500Z' }),
-  );
-  writeFileSync(join(manifests, 'b.json'), JSON.stringify({ dataset: null, key: 'x.json', status: 'rejected', rows_in: 0, rows_valid: 0, rows_quarantined: 0, processed_at: '2024-03-01T12:00:02Z' }));
+  const { silverDir, manifestsDir } = await writeGoldFixture(root);
   out = join(root, 'gold');
-  await buildGold({ contracts, silverDir: silver, manifestsDir: manifests, databases: DATABASES, asOf: '2020-11-28', outDir: out });
+  await buildGold({ contracts, silverDir, manifestsDir, databases: DATABASES, asOf: GOLD_FIXTURE_AS_OF, outDir: out });
 });
 
 describe('Gold datasets built locally from the deployed SQL', () => {
