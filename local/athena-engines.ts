@@ -294,8 +294,8 @@ export class ComparingAthenaEngine implements AthenaEngine {
   compared = 0;
 
   constructor(
-    private readonly embedded: AthenaEngine,
-    private readonly reference: AthenaEngine,
+    readonly embedded: AthenaEngine,
+    readonly reference: AthenaEngine,
   ) {
     this.name = `${embedded.name} compared with ${reference.name}`;
   }

@@ -14,6 +14,7 @@ import { LocalAthena } from './athena-server';
 import { registerSources } from './gold';
 import { LOCAL_REGION, type LocalPlatform } from './platform';
 import { mirror } from './s3-mirror';
+import { startGlueProxy } from './trino/glue-proxy';
 import { connectTrino, startTrino, type TrinoServer } from './trino/server';
 
 /** What runs the local Athena's statements. */
@@ -127,6 +128,7 @@ export async function startPlatformAthena(platform: LocalPlatform, options: Plat
   const name = options.engine ?? athenaEngineName(process.env.MEDALLION_ATHENA_ENGINE);
   let trino: TrinoServer | undefined;
   let glue: GlueClient | undefined;
+  let proxy: { endpoint: string; close: () => Promise<void> } | undefined;
   let engine: AthenaEngine;
   if (name === 'duckdb') {
     engine = await duckdbEngine(platform);
@@ -135,7 +137,8 @@ export async function startPlatformAthena(platform: LocalPlatform, options: Plat
     glue = glueClient(platform);
     const tables = await createCatalog(platform, glue);
     const endpoint = platform.emulator.endpoint;
-    const catalog = await trino.awsCatalog({ glueEndpoint: endpoint, s3Endpoint: endpoint, region: LOCAL_REGION });
+    proxy = await startGlueProxy(endpoint);
+    const catalog = await trino.awsCatalog({ glueEndpoint: proxy.endpoint, s3Endpoint: endpoint, region: LOCAL_REGION });
     const reference = new TrinoAthenaEngine(trino, catalog, narrowProjection(platform, glue, tables));
     engine = name === 'trino' ? reference : new ComparingAthenaEngine(await duckdbEngine(platform), reference);
   }
@@ -147,6 +150,7 @@ export async function startPlatformAthena(platform: LocalPlatform, options: Plat
     close: async () => {
       await close();
       glue?.destroy();
+      await proxy?.close();
       await trino?.close();
     },
   });

@@ -182,6 +182,8 @@ export function connectTrino(url: string, close: () => Promise<void> = async () 
           'hive.partition-projection-enabled': 'true',
           // UNLOAD is a CREATE TABLE AS with an external location, as Athena runs it.
           'hive.non-managed-table-writes-enabled': 'true',
+          // Column statistics live in Glue APIs the emulators lack; Athena's UNLOAD writes none either.
+          'hive.collect-column-statistics-on-write': 'false',
           'fs.native-s3.enabled': 'true',
           's3.endpoint': settings.s3Endpoint,
           's3.region': settings.region,

@@ -187,6 +187,12 @@ describe('Trino compatibility layer on DuckDB', () => {
     expect(lintGoldSql("SELECT CAST(from_iso8601_timestamp(processed_at) AT TIME ZONE 'UTC' AS TIMESTAMP) FROM m")).toEqual([]);
   });
 
+  it('to_iso8601 prints a date as YYYY-MM-DD and a timestamp with milliseconds, as Trino does (the freshness check reads it)', async () => {
+    expect(await query(`SELECT to_iso8601(DATE '2020-11-28'), to_iso8601(TIMESTAMP '2024-03-03 12:30:15.5'), to_iso8601(TIMESTAMPTZ '2024-03-03 12:30:15Z'), to_iso8601(CAST(NULL AS DATE))`)).toEqual([
+      ['2020-11-28', '2024-03-03T12:30:15.500', '2024-03-03T12:30:15.000Z', null],
+    ]);
+  });
+
   it('date minus an interval stays a day', async () => {
     expect(await query(`SELECT CAST(CAST(DATE '2020-11-28' - INTERVAL '21' DAY AS DATE) AS VARCHAR)`)).toEqual([['2020-11-07']]);
   });

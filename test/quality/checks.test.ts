@@ -79,7 +79,7 @@ describe('quality checks on DuckDB (the local Athena engine)', () => {
   it('computes each value exactly', async () => {
     const checks = planChecks(events, { databases, runTime: RUN });
     const byId = Object.fromEntries(checks.map((x) => [x.id, x]));
-    expect(await value(byId['events.freshness'])).toBe('2024-03-03 12:30:15.5');
+    expect(await value(byId['events.freshness'])).toBe('2024-03-03T12:30:15.500');
     // 6 rows against the average of 4 and 2.
     expect(Number(await value(byId['events.volume']))).toBe(2);
     expect(Number(await value(byId['events.rowCount']))).toBe(6);

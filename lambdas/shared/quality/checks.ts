@@ -99,7 +99,7 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
         check: `${contract.name} freshness`,
         kind: 'freshness',
         severity: 'warning',
-        sql: `SELECT CAST(max(${ident(contract.eventTimeColumn)}) AS VARCHAR) FROM ${table} t`,
+        sql: `SELECT to_iso8601(max(${ident(contract.eventTimeColumn)})) AS value FROM ${table} t`,
         threshold: { operator: 'mustBeLessOrEqualTo', value: max },
         unit: 'hours',
         referenceTime: reference.toISOString(),
@@ -117,7 +117,7 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
       sql: [
         `WITH days AS (SELECT ${PARTITION_COLUMN} AS d, CAST(count(*) AS DOUBLE) AS n FROM ${table} t GROUP BY ${PARTITION_COLUMN}),`,
         `ranked AS (SELECT n, row_number() OVER (ORDER BY d DESC) AS r FROM days)`,
-        `SELECT coalesce(max(CASE WHEN r = 1 THEN n END) / nullif(avg(CASE WHEN r > 1 THEN n END), 0), 1.0) FROM ranked WHERE r <= ${historyDays + 1}`,
+        `SELECT coalesce(max(CASE WHEN r = 1 THEN n END) / nullif(avg(CASE WHEN r > 1 THEN n END), 0), 1.0) AS value FROM ranked WHERE r <= ${historyDays + 1}`,
       ].join('\n'),
       threshold: { operator: 'mustBeGreaterOrEqualTo', value: settings.minVolumeRatio ?? 0.5 },
       unit: 'ratio',
@@ -139,7 +139,7 @@ export function planChecks(contracts: readonly DatasetContract[], settings: Plan
       severity: 'error',
       // DOUBLE arithmetic, as the other percentages: with `100.0 *` Trino (Athena) computes a decimal(23,1)
       // and rounds 25.03 to 25.0, so the blocking gate would decide differently in AWS than locally.
-      sql: `SELECT coalesce(100 * CAST(sum(rows_quarantined) AS DOUBLE) / nullif(CAST(sum(rows_in) AS DOUBLE), 0), 0.0) FROM ${settings.databases.ops}.manifests WHERE dataset = ${quote(contract.name)} AND status <> 'superseded' AND processed_at >= ${quote(since)}`,
+      sql: `SELECT coalesce(100 * CAST(sum(rows_quarantined) AS DOUBLE) / nullif(CAST(sum(rows_in) AS DOUBLE), 0), 0.0) AS value FROM ${settings.databases.ops}.manifests WHERE dataset = ${quote(contract.name)} AND status <> 'superseded' AND processed_at >= ${quote(since)}`,
       threshold: { operator: 'mustBeLessOrEqualTo', value: settings.maxQuarantinePercent ?? 25 },
       unit: 'percent',
       description: `quarantined rows in percent of the rows of ${contract.name} files processed since ${since} (versions a newer one replaced are left out)`,
@@ -165,7 +165,7 @@ function duplicates(
     check: `duplicate ${columns.join(', ')}`,
     kind: 'duplicates',
     severity,
-    sql: `SELECT ${value} FROM (SELECT CAST(count(*) AS BIGINT) AS n ${latest} GROUP BY ${keys}) g`,
+    sql: `SELECT ${value} AS value FROM (SELECT CAST(count(*) AS BIGINT) AS n ${latest} GROUP BY ${keys}) g`,
     threshold,
     unit,
     description: `rows of the newest partition repeating a ${columns.join(', ')} already seen in it (${unit}; ${why})`,
@@ -176,11 +176,11 @@ function fromRule(contract: DatasetContract, latest: string, rule: QualityRule):
   const common = { severity: rule.severity, threshold: rule.threshold, unit: rule.unit, description: rule.description ?? rule.name };
   const ratio = (condition: string) =>
     rule.unit === 'percent'
-      ? `SELECT coalesce(100 * CAST(sum(CASE WHEN ${condition} THEN 1 ELSE 0 END) AS DOUBLE) / nullif(CAST(count(*) AS DOUBLE), 0), 0.0) ${latest}`
-      : `SELECT coalesce(CAST(sum(CASE WHEN ${condition} THEN 1 ELSE 0 END) AS BIGINT), 0) ${latest}`;
+      ? `SELECT coalesce(100 * CAST(sum(CASE WHEN ${condition} THEN 1 ELSE 0 END) AS DOUBLE) / nullif(CAST(count(*) AS DOUBLE), 0), 0.0) AS value ${latest}`
+      : `SELECT coalesce(CAST(sum(CASE WHEN ${condition} THEN 1 ELSE 0 END) AS BIGINT), 0) AS value ${latest}`;
   switch (rule.metric) {
     case 'rowCount':
-      return { id: `${contract.name}.rowCount`, check: rule.name, kind: 'rowCount', ...common, sql: `SELECT CAST(count(*) AS BIGINT) ${latest}` };
+      return { id: `${contract.name}.rowCount`, check: rule.name, kind: 'rowCount', ...common, sql: `SELECT CAST(count(*) AS BIGINT) AS value ${latest}` };
     case 'duplicateValues': {
       const columns = rule.column ? [rule.column] : contract.primaryKey;
       if (columns.length === 0) {
