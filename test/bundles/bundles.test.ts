@@ -15,7 +15,7 @@ import { runGoldBuild, startLocalOrchestration, type GoldBuildFunction, type Loc
 import { LOCAL_ACCOUNT, LOCAL_REGION, startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { pumpOnce } from '../../local/sqs-pump';
 import { readAssembly, resolveEnvironment, type Assembly, type BundledFunction, type Resolution } from './functions';
-import { copyAsset, duckdbBindings, lambdaTools, startLambda, substituteX64Binding, type Invocation, type LambdaTools, type RunningLambda } from './lambda-runtime';
+import { copyAsset, duckdbBindings, lambdaTools, removeCopies, startLambda, substituteX64Binding, type Invocation, type LambdaTools, type RunningLambda } from './lambda-runtime';
 
 /**
  * Bundle smoke tests: every platform Lambda function runs from the asset `cdk synth` produced, copied out
@@ -50,6 +50,7 @@ const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'c
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 let tools: LambdaTools;
+let outdir: string;
 let assembly: Assembly;
 let platform: LocalPlatform;
 let orchestration: LocalOrchestration;
@@ -131,7 +132,8 @@ beforeAll(async () => {
     process.stderr.write(`bundles: ${what} ${Date.now() - t} ms\n`);
     t = Date.now();
   };
-  const app = new App({ context, outdir: mkdtempSync(join(tmpdir(), 'bundles-cdk-out-')) });
+  outdir = mkdtempSync(join(tmpdir(), 'bundles-cdk-out-'));
+  const app = new App({ context, outdir });
   // cdk-nag is off: it checks the templates (test/stacks), not the bundles.
   addPlatform(app, { stage: 'dev', nag: false });
   lap('bundling (addPlatform)');
@@ -174,6 +176,8 @@ afterAll(async () => {
   await Promise.all(running.map((l) => l.close()));
   await orchestration?.close();
   await platform?.close();
+  removeCopies();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
 describe('the synthesized Lambda bundles, run as Lambda runs them', () => {

@@ -33,13 +33,22 @@ export function nodeModulesAbove(dir: string): string[] {
   }
 }
 
+const copies: string[] = [];
+
+/** Removes the copies copyAsset made (after their functions have stopped). */
+export function removeCopies(): void {
+  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /**
  * Copies an asset folder out of the repo into a fresh temporary folder (the task root), so that Node finds
  * only what the asset ships: run in place under cdk.out it would resolve modules from the repo's node_modules.
  * @throws Error when a node_modules folder above the temporary folder would still be visible to Node
  */
 export function copyAsset(assetDir: string): string {
-  const taskRoot = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'task');
+  const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
+  copies.push(dir);
+  const taskRoot = join(dir, 'task');
   cpSync(assetDir, taskRoot, { recursive: true });
   const visible = nodeModulesAbove(taskRoot);
   if (visible.length) throw new Error(`modules outside the copied asset would be visible to it: ${visible.join(', ')}`);
