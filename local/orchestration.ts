@@ -95,6 +95,16 @@ export async function startLocalOrchestration(platform: LocalPlatform): Promise<
   };
 }
 
+/** The gold-build handlers, run in-process. */
+async function inProcess(): Promise<(fn: GoldBuildFunction, payload: Json) => Promise<Json>> {
+  const handlers: Record<GoldBuildFunction, (event: never) => Promise<unknown>> = {
+    plan: (await import('../lambdas/orchestration/plan')).handler,
+    record: (await import('../lambdas/orchestration/record')).handler,
+    build: (await import('../lambdas/gold-build/handler')).handler,
+  };
+  return async (fn, payload) => (await handlers[fn](payload as never)) as Json;
+}
+
 const synthesized: Record<string, { goldBuild: SynthesizedStateMachine; replay: SynthesizedStateMachine }> = {};
 
 export interface GoldBuildRunOptions {
@@ -105,7 +115,12 @@ export interface GoldBuildRunOptions {
   readonly execution?: string;
   /** Called as each state ends (progress display). */
   readonly onState?: (outcome: StateOutcome) => void;
+  /** Runs the Lambda tasks instead of the handlers in-process (the bundle smoke tests invoke the deployed bundles). */
+  readonly invoke?: (fn: GoldBuildFunction, payload: Json) => Promise<Json>;
 }
+
+/** The Lambda functions the gold-build state machine invokes. */
+export type GoldBuildFunction = 'plan' | 'record' | 'build';
 
 export interface GoldBuildRun {
   readonly execution: ExecutionRecord;
@@ -123,18 +138,16 @@ export async function runGoldBuild(o: LocalOrchestration, input: Json, options: 
   synthesized[stage] ??= synthesizedStateMachines(stage);
   const { definition, functions } = synthesized[stage].goldBuild;
   const athena = options.athena ?? new AthenaClient({ endpoint: o.athena.endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const { handler: plan } = await import('../lambdas/orchestration/plan');
-  const { handler: record } = await import('../lambdas/orchestration/record');
-  const { handler: build } = await import('../lambdas/gold-build/handler');
+  const invoke = options.invoke ?? (await inProcess());
   let gate: GateResult | undefined;
   const lambdas: Record<string, LocalTask> = {
-    [functions.plan]: async (payload) => (await plan(payload as never)) as unknown as Json,
+    [functions.plan]: (payload) => invoke('plan', payload),
     [functions.record]: async (payload) => {
-      const out = await record(payload as never);
-      if ((payload as { action?: string }).action === 'results') gate = out as GateResult;
-      return out as unknown as Json;
+      const out = await invoke('record', payload);
+      if ((payload as { action?: string }).action === 'results') gate = out as unknown as GateResult;
+      return out;
     },
-    [functions.build]: async (payload) => (await build(payload as never)) as unknown as Json,
+    [functions.build]: (payload) => invoke('build', payload),
   };
   const taskFor = (state: string, resource: string): LocalTask => {
     const fn = Object.keys(lambdas).find((id) => resource.endsWith(`:function:${id}`) || resource.includes(`:function:${id}Arn`));

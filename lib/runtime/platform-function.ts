@@ -48,6 +48,9 @@ export class PlatformFunction extends NodejsFunction {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
+        // The AWS SDK is bundled too (NodejsFunction leaves `@aws-sdk/*` to the runtime by default): the
+        // version of package-lock.json is the one tested and deployed, not whatever the runtime ships.
+        externalModules: [],
         ...props.bundling,
       },
     });
