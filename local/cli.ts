@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ATHENA_ENGINES } from './athena';
 import { generate } from './generate';
 import { startLocalPlatform } from './platform';
 import { checkLabel } from '../lambdas/shared/quality';
@@ -122,7 +123,20 @@ async function runCommand(inputDir: string, opts: { out: string; endpoint?: stri
 
 const program = new Command('local')
   .description('Run the medallion platform on this machine with the same handlers, contracts and SQL as in AWS.')
-  .option('--endpoint <url>', 'use an AWS emulator already running (LocalStack, moto) instead of starting moto; AWS_ENDPOINT_URL works too');
+  .option('--endpoint <url>', 'use an AWS emulator already running (LocalStack, moto) instead of starting moto; AWS_ENDPOINT_URL works too')
+  .addOption(
+    new Option(
+      '--engine <engine>',
+      'engine of the local Athena: duckdb (embedded, starts at once), trino (Trino 476, the engine of Athena engine v3: checks Gold SQL as Athena runs it; needs Java 24+, downloads about 450 MB once), or compare (both, failing a statement on which they disagree)',
+    )
+      .choices(ATHENA_ENGINES)
+      .default('duckdb')
+      .env('MEDALLION_ATHENA_ENGINE'),
+  )
+  .hook('preAction', () => {
+    // Read by every local Athena the command starts.
+    process.env.MEDALLION_ATHENA_ENGINE = program.opts<{ engine: string }>().engine;
+  });
 
 program
   .command('run')
