@@ -52,6 +52,22 @@ describe('stage config', () => {
   });
 });
 
+describe('transform.maxConcurrency', () => {
+  it.each([
+    [2, []],
+    [1000, []],
+    [1, ["transform.maxConcurrency must be a whole number 2..1000 (the SQS event source's maximum concurrency), got 1"]],
+    [1001, ["transform.maxConcurrency must be a whole number 2..1000 (the SQS event source's maximum concurrency), got 1001"]],
+    [2.5, ["transform.maxConcurrency must be a whole number 2..1000 (the SQS event source's maximum concurrency), got 2.5"]],
+  ])('%s', (maxConcurrency, problems) => {
+    expect(validateStageConfig({ ...dev, transform: { ...dev.transform, maxConcurrency } })).toEqual(problems);
+  });
+
+  it('defaults: dev 5, prod 50', () => {
+    expect([STAGES.dev.transform.maxConcurrency, STAGES.prod.transform.maxConcurrency]).toEqual([5, 50]);
+  });
+});
+
 describe('resource names', () => {
   it('bucket names derive from prefix, stage, purpose, account and region', () => {
     expect(bucketName(dev, 'bronze', '123456789012', 'eu-west-1')).toBe('medallion-dev-bronze-123456789012-eu-west-1');

@@ -75,6 +75,13 @@ export interface StageConfig {
     /** Messages per invocation (1-10). */
     readonly batchSize: number;
     /**
+     * Most concurrent transform invocations the SQS event source starts (its `ScalingConfig.MaximumConcurrency`;
+     * AWS allows 2–1000). A burst of files then waits in the queue instead of taking the account's Lambda
+     * concurrency from the API and other functions; messages waiting for a free slot are not received, so
+     * they do not count towards `ingest.maxReceiveCount`. Each invocation takes `memoryMb` of memory.
+     */
+    readonly maxConcurrency: number;
+    /**
      * Largest decoded (decompressed) size of one source file, in MiB. A larger file is quarantined whole,
      * with its records counted, instead of filling /tmp. At most 40% of `ephemeralStorageMb`: the rest
      * holds the Parquet output and DuckDB's spill files.
@@ -127,7 +134,7 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
       accessLogs: { expireAfterDays: 30 },
     },
     ingest: { maxReceiveCount: 3, visibilityTimeoutSeconds: 1800 },
-    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxFileMiB: 4096 },
+    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxConcurrency: 5, maxFileMiB: 4096 },
     athena: { bytesScannedCutoffPerQuery: 10 * GIB },
     catalog: { projectionStartDate: '2000-01-01', futureHorizonDays: 1 },
     api: {
@@ -159,7 +166,7 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
       accessLogs: { expireAfterDays: 365 },
     },
     ingest: { maxReceiveCount: 5, visibilityTimeoutSeconds: 1800 },
-    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxFileMiB: 4096 },
+    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxConcurrency: 50, maxFileMiB: 4096 },
     athena: { bytesScannedCutoffPerQuery: 100 * GIB },
     catalog: { projectionStartDate: '2000-01-01', futureHorizonDays: 1 },
     api: {
@@ -243,6 +250,9 @@ export function validateStageConfig(c: StageConfig): string[] {
   if (!Number.isInteger(t.timeoutSeconds) || t.timeoutSeconds < 10 || t.timeoutSeconds > 900) problems.push(`transform.timeoutSeconds must be 10..900, got ${t.timeoutSeconds}`);
   if (!Number.isInteger(t.ephemeralStorageMb) || t.ephemeralStorageMb < 512 || t.ephemeralStorageMb > 10240) problems.push(`transform.ephemeralStorageMb must be 512..10240, got ${t.ephemeralStorageMb}`);
   if (!Number.isInteger(t.batchSize) || t.batchSize < 1 || t.batchSize > 10) problems.push(`transform.batchSize must be 1..10, got ${t.batchSize}`);
+  if (!Number.isInteger(t.maxConcurrency) || t.maxConcurrency < 2 || t.maxConcurrency > 1000) {
+    problems.push(`transform.maxConcurrency must be a whole number 2..1000 (the SQS event source's maximum concurrency), got ${t.maxConcurrency}`);
+  }
   if (!Number.isInteger(t.maxFileMiB) || t.maxFileMiB < 1 || t.maxFileMiB > Math.floor(t.ephemeralStorageMb * 0.4)) {
     problems.push(`transform.maxFileMiB must be 1..${Math.floor(t.ephemeralStorageMb * 0.4)} (40% of transform.ephemeralStorageMb), got ${t.maxFileMiB}`);
   }

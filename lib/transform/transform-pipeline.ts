@@ -87,7 +87,13 @@ export class TransformPipeline extends Construct {
       },
     });
     this.function.addEventSource(
-      new SqsEventSource(props.queue, { batchSize: config.transform.batchSize, reportBatchItemFailures: true, maxBatchingWindow: Duration.seconds(1) }),
+      new SqsEventSource(props.queue, {
+        batchSize: config.transform.batchSize,
+        reportBatchItemFailures: true,
+        maxBatchingWindow: Duration.seconds(1),
+        // At most this many transforms at once: a burst of files waits in the queue, not in the API's share of concurrency.
+        maxConcurrency: config.transform.maxConcurrency,
+      }),
     );
     props.bronze.grantRead(role);
     props.silver.grantRead(role, '_operations/*');

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { STAGES } from '../../lib/config/stage-config';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
 const dev = synthesizePlatform('dev');
@@ -34,6 +35,14 @@ describe('transform stack', () => {
     const [mapping] = Object.values(resourcesOf(t, 'AWS::Lambda::EventSourceMapping'));
     expect(mapping.Properties).toMatchObject({ BatchSize: 10, MaximumBatchingWindowInSeconds: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
     expect(JSON.stringify(mapping.Properties.EventSourceArn)).toMatch(/BronzeNotificationsQueue[0-9A-F]{8}Arn/);
+  });
+
+  it('starts at most transform.maxConcurrency transforms at once (dev 5, prod 50, or what the stage config says)', () => {
+    const scaling = (template: Template) => Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).map((m) => m.Properties.ScalingConfig);
+    expect(scaling(t)).toEqual([{ MaximumConcurrency: 5 }]);
+    expect(scaling(synthesizePlatform('prod', { bundle: false }).transformTemplate)).toEqual([{ MaximumConcurrency: 50 }]);
+    const custom = { dev: { ...STAGES.dev, transform: { ...STAGES.dev.transform, maxConcurrency: 2 } } };
+    expect(scaling(synthesizePlatform('dev', { stages: custom, bundle: false }).transformTemplate)).toEqual([{ MaximumConcurrency: 2 }]);
   });
 
   it('alarms to the alarm topic when a notification reaches the dead-letter queue', () => {
