@@ -52,6 +52,25 @@ describe('stage config', () => {
   });
 });
 
+describe('bronzeReaderRoleArns', () => {
+  it.each([
+    ['arn:aws:iam::123456789012:role/forensics', []],
+    ['arn:aws:iam::123456789012:role/team/forensics', []],
+    ['arn:aws:iam::123456789012:user/alice', ["bronzeReaderRoleArns: 'arn:aws:iam::123456789012:user/alice' is not an IAM role ARN"]],
+    [
+      'arn:aws:iam::123456789012:role/*',
+      ["bronzeReaderRoleArns: 'arn:aws:iam::123456789012:role/*' contains a wildcard; the bronze policy matches these ARNs with StringNotLike, so every role the pattern matches could read bronze: list each role"],
+    ],
+  ])('%s', (arn, problems) => {
+    expect(validateStageConfig({ ...STAGES.prod, bronzeReaderRoleArns: [arn] })).toEqual(problems);
+  });
+
+  it('is optional: none by default', () => {
+    const withoutReaders: StageConfig = { ...STAGES.prod, bronzeReaderRoleArns: undefined };
+    expect(validateStageConfig(withoutReaders)).toEqual([]);
+  });
+});
+
 describe('transform.maxConcurrency', () => {
   it.each([
     [2, []],

@@ -33,6 +33,17 @@ export interface ApiConfig {
   readonly queryTimeoutSeconds: number;
   /** Athena result reuse: the same query within this many minutes reads the earlier result; 0 turns it off. */
   readonly resultReuseMinutes: number;
+  /**
+   * Let this stage set the account's API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`, with a
+   * role of this stack, kept when the stack is deleted). API Gateway writes every stage's access and error
+   * logs through the one role of the account's API Gateway settings in a region, so setting it is an
+   * account-wide change that may overwrite what an organisation manages: off by default. Then the role must
+   * already be set in the account and region (`aws apigateway get-account` shows `cloudwatchRoleArn`), or
+   * the API stack fails to deploy ("CloudWatch Logs role ARN must be set in account settings"); see the
+   * README (*Deploying to AWS*). Turn it on for at most one stage per account and region.
+   * @default false
+   */
+  readonly manageAccountCloudWatchRole?: boolean;
 }
 
 export interface StageConfig {
@@ -102,8 +113,15 @@ export interface StageConfig {
     readonly futureHorizonDays: number;
   };
   readonly api: ApiConfig;
-  /** Roles allowed to read bronze objects besides the transform (break-glass forensics); bronze holds PII in clear. */
-  readonly bronzeReaderRoleArns: readonly string[];
+  /**
+   * IAM roles that may read bronze objects besides the transform (break-glass forensics, querying the bronze
+   * tables). Bronze holds PII in clear: its bucket policy denies `s3:GetObject` and `s3:GetObjectVersion` to
+   * every other principal, administrators included. Each entry is a role ARN as IAM shows it, with its path
+   * (`arn:aws:iam::<account>:role/<path/><name>`), without wildcards. A protected stage that names none gets a
+   * synth warning.
+   * @default [] (only the transform reads bronze)
+   */
+  readonly bronzeReaderRoleArns?: readonly string[];
   /** Where alarms are e-mailed. */
   readonly alarmEmail: string;
   readonly orchestration: {
@@ -286,8 +304,9 @@ export function validateStageConfig(c: StageConfig): string[] {
   if (!Number.isInteger(a.resultReuseMinutes) || a.resultReuseMinutes < 0 || a.resultReuseMinutes > 10080) {
     problems.push(`api.resultReuseMinutes must be 0..10080 (Athena reuses results up to 7 days), got ${a.resultReuseMinutes}`);
   }
-  for (const arn of c.bronzeReaderRoleArns) {
+  for (const arn of c.bronzeReaderRoleArns ?? []) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) problems.push(`bronzeReaderRoleArns: '${arn}' is not an IAM role ARN`);
+    else if (/[*?]/.test(arn)) problems.push(`bronzeReaderRoleArns: '${arn}' contains a wildcard; the bronze policy matches these ARNs with StringNotLike, so every role the pattern matches could read bronze: list each role`);
   }
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.alarmEmail)) problems.push(`alarmEmail '${c.alarmEmail}' is not an e-mail address`);
   const schedule = scheduleExpressionProblem(c.orchestration.scheduleExpression);

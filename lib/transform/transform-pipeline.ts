@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -51,12 +51,11 @@ export class TransformPipeline extends Construct {
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     const role = new iam.Role(this, 'Role', {
-      roleName: transformRoleName(config),
+      roleName: transformRoleName(config, Stack.of(this).region),
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'medallion-platform transform: reads bronze, writes silver, quarantine and run manifests',
     });
     this.function = new PlatformFunction(this, 'Function', {
-      functionName: resourceName(config, 'transform'),
       description: 'Bronze → silver transform (DuckDB): validates every row against its data contract',
       entry: join(ROOT, 'lambdas', 'transform', 'handler.ts'),
       role,

@@ -25,12 +25,14 @@ export interface FixtureOptions {
   readonly env?: Environment;
   /** Bundle the Lambda code (esbuild, npm install of DuckDB's binding): tests of the assets need it, the others are faster without. @default true */
   readonly bundle?: boolean;
+  /** Run the cdk-nag AwsSolutions checks (their errors fail the synthesis). @default true */
+  readonly nag?: boolean;
 }
 
 /** Synthesizes one stage of the real CDK app (same code path as bin/medallion.ts) with cdk-nag on. */
 export function synthesizePlatform(stage: string, options: FixtureOptions = {}): SynthesizedPlatform {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) } });
-  const platform = addPlatform(app, { stage, stages: options.stages, env: options.env });
+  const platform = addPlatform(app, { stage, stages: options.stages, env: options.env, nag: options.nag });
   return {
     ...platform,
     storageTemplate: Template.fromStack(platform.storage),
