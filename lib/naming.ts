@@ -52,7 +52,22 @@ export function resourceName(config: StageConfig, suffix: string): string {
   return `${config.namePrefix}-${config.stage}-${suffix}`;
 }
 
-/** Name of the transform Lambda's role; fixed so the bronze bucket policy can name it without a cross-stack cycle. */
-export function transformRoleName(config: StageConfig): string {
-  return resourceName(config, 'transform');
+/**
+ * Name of the transform Lambda's role: `<prefix>-<stage>-transform-<region>`. It is fixed so that the bronze
+ * bucket policy (storage stack) can name it: a reference to the role would make the storage stack depend on
+ * the transform stack, which depends on storage. IAM names are account-wide, hence the region: the same
+ * stage in two regions of one account gets two roles. At most 58 characters (prefix 20, stage 10, region
+ * 16), within IAM's 64. The region may be a deploy-time token.
+ */
+export function transformRoleName(config: StageConfig, region: string = Aws.REGION): string {
+  return `${resourceName(config, 'transform')}-${region}`;
+}
+
+/**
+ * Name of the stage's CloudWatch dashboard: `<prefix>-<stage>-platform-<region>`. Dashboards are global
+ * (one namespace per account, whatever the region), so the region is part of the name. The region may be a
+ * deploy-time token.
+ */
+export function dashboardName(config: StageConfig, region: string = Aws.REGION): string {
+  return `${resourceName(config, 'platform')}-${region}`;
 }

@@ -14,6 +14,8 @@ import { TransformStack } from './transform/transform-stack';
 export interface PlatformOptions {
   /** Stage whose config to use. */
   readonly stage: string;
+  /** The stage configs `stage` is picked from. @default STAGES of lib/config/stage-config.ts */
+  readonly stages?: Readonly<Record<string, StageConfig>>;
   /** Folder of source contracts. @default the repository's contracts/ */
   readonly contractsDir?: string;
   /** Target account and region. @default environment-agnostic (resolved at deploy time) */
@@ -38,7 +40,7 @@ export interface Platform {
  * an invalid one fails synth with a precise message before any construct exists.
  */
 export function addPlatform(app: App, options: PlatformOptions): Platform {
-  const config = stageConfig(options.stage);
+  const config = stageConfig(options.stage, options.stages);
   const contracts = loadContracts(options.contractsDir);
   const prefix = `${config.namePrefix}-${config.stage}`;
   const common = { env: options.env, terminationProtection: config.protected };

@@ -52,6 +52,41 @@ describe('stage config', () => {
   });
 });
 
+describe('bronzeReaderRoleArns', () => {
+  it.each([
+    ['arn:aws:iam::123456789012:role/forensics', []],
+    ['arn:aws:iam::123456789012:role/team/forensics', []],
+    ['arn:aws:iam::123456789012:user/alice', ["bronzeReaderRoleArns: 'arn:aws:iam::123456789012:user/alice' is not an IAM role ARN"]],
+    [
+      'arn:aws:iam::123456789012:role/*',
+      ["bronzeReaderRoleArns: 'arn:aws:iam::123456789012:role/*' contains a wildcard; the bronze policy matches these ARNs with StringNotLike, so every role the pattern matches could read bronze: list each role"],
+    ],
+  ])('%s', (arn, problems) => {
+    expect(validateStageConfig({ ...STAGES.prod, bronzeReaderRoleArns: [arn] })).toEqual(problems);
+  });
+
+  it('is optional: none by default', () => {
+    const withoutReaders: StageConfig = { ...STAGES.prod, bronzeReaderRoleArns: undefined };
+    expect(validateStageConfig(withoutReaders)).toEqual([]);
+  });
+});
+
+describe('transform.maxConcurrency', () => {
+  it.each([
+    [2, []],
+    [1000, []],
+    [1, ["transform.maxConcurrency must be a whole number 2..1000 (the SQS event source's maximum concurrency), got 1"]],
+    [1001, ["transform.maxConcurrency must be a whole number 2..1000 (the SQS event source's maximum concurrency), got 1001"]],
+    [2.5, ["transform.maxConcurrency must be a whole number 2..1000 (the SQS event source's maximum concurrency), got 2.5"]],
+  ])('%s', (maxConcurrency, problems) => {
+    expect(validateStageConfig({ ...dev, transform: { ...dev.transform, maxConcurrency } })).toEqual(problems);
+  });
+
+  it('defaults: dev 5, prod 50', () => {
+    expect([STAGES.dev.transform.maxConcurrency, STAGES.prod.transform.maxConcurrency]).toEqual([5, 50]);
+  });
+});
+
 describe('resource names', () => {
   it('bucket names derive from prefix, stage, purpose, account and region', () => {
     expect(bucketName(dev, 'bronze', '123456789012', 'eu-west-1')).toBe('medallion-dev-bronze-123456789012-eu-west-1');

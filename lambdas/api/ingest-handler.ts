@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { s3Client } from '../shared/aws-clients';
+import { s3Client, s3PresignClient } from '../shared/aws-clients';
 import { loadContracts, type DatasetContract } from '../shared/contracts';
 import { apiHandler, type ApiRequest } from './http';
 import { checkBody, EXTENSIONS, MAX_INGEST_BYTES, MEDIA_TYPES, tooLarge } from './ingest-body';
@@ -46,7 +46,8 @@ async function upload(request: ApiRequest): Promise<APIGatewayProxyResult> {
   const contract = contractOf(request.pathParameters.dataset);
   const gzip = request.query.gzip?.[0] === 'true';
   const key = bronzeKey(contract, 'uploads', new Date(), gzip);
-  const url = await getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: bronzeBucket(), Key: key }), { expiresIn: UPLOAD_URL_SECONDS });
+  // Signed without a checksum of the (absent) body: the uploader's content is not known here.
+  const url = await getSignedUrl(s3PresignClient(), new PutObjectCommand({ Bucket: bronzeBucket(), Key: key }), { expiresIn: UPLOAD_URL_SECONDS });
   return jsonResponse(200, { dataset: contract.name, key, method: 'PUT', url, expiresInSeconds: UPLOAD_URL_SECONDS });
 }
 

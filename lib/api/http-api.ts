@@ -49,15 +49,16 @@ export class HttpApi extends Construct {
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     const iam = a.authorization === 'iam';
+    const manageAccountRole = a.manageAccountCloudWatchRole ?? false;
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: resourceName(config, 'api'),
       description: `medallion-platform ${config.stage}: query Gold, ingest into bronze (routes of lambdas/api/routes.ts)`,
       endpointTypes: [apigw.EndpointType.REGIONAL],
       // Ingest bodies reach the function base64-encoded, byte for byte (not decoded as UTF-8 text on the way).
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],
-      // API Gateway writes access and execution logs through an account-level role.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // API Gateway writes access and execution logs through the role of the account's settings in the region,
+      // an account-wide setting: this stage sets it only when its config opts in (else it must be set already).
+      ...(manageAccountRole ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : { cloudWatchRole: false }),
       deployOptions: {
         stageName: config.stage,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
@@ -131,12 +132,16 @@ export class HttpApi extends Construct {
     NagSuppressions.addResourceSuppressions(
       this.api,
       [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason:
-            'API Gateway writes access and execution logs through the account-level CloudWatch role, whose AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs (logs:CreateLogGroup/PutLogEvents…) is the documented way; API Gateway offers no resource-scoped alternative.',
-          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
-        },
+        ...(manageAccountRole
+          ? [
+              {
+                id: 'AwsSolutions-IAM4',
+                reason:
+                  'Only with api.manageAccountCloudWatchRole: the account-level role API Gateway writes access and execution logs through must create and write log groups of every API of the account and region, which is what the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs grants; API Gateway documents it as the way and offers no resource-scoped alternative.',
+                appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
+              },
+            ]
+          : []),
         {
           id: 'AwsSolutions-APIG3',
           reason:

@@ -33,6 +33,17 @@ export interface ApiConfig {
   readonly queryTimeoutSeconds: number;
   /** Athena result reuse: the same query within this many minutes reads the earlier result; 0 turns it off. */
   readonly resultReuseMinutes: number;
+  /**
+   * Let this stage set the account's API Gateway CloudWatch Logs role (`AWS::ApiGateway::Account`, with a
+   * role of this stack, kept when the stack is deleted). API Gateway writes every stage's access and error
+   * logs through the one role of the account's API Gateway settings in a region, so setting it is an
+   * account-wide change that may overwrite what an organisation manages: off by default. Then the role must
+   * already be set in the account and region (`aws apigateway get-account` shows `cloudwatchRoleArn`), or
+   * the API stack fails to deploy ("CloudWatch Logs role ARN must be set in account settings"); see the
+   * README (*Deploying to AWS*). Turn it on for at most one stage per account and region.
+   * @default false
+   */
+  readonly manageAccountCloudWatchRole?: boolean;
 }
 
 export interface StageConfig {
@@ -75,6 +86,13 @@ export interface StageConfig {
     /** Messages per invocation (1-10). */
     readonly batchSize: number;
     /**
+     * Most concurrent transform invocations the SQS event source starts (its `ScalingConfig.MaximumConcurrency`;
+     * AWS allows 2–1000). A burst of files then waits in the queue instead of taking the account's Lambda
+     * concurrency from the API and other functions; messages waiting for a free slot are not received, so
+     * they do not count towards `ingest.maxReceiveCount`. Each invocation takes `memoryMb` of memory.
+     */
+    readonly maxConcurrency: number;
+    /**
      * Largest decoded (decompressed) size of one source file, in MiB. A larger file is quarantined whole,
      * with its records counted, instead of filling /tmp. At most 40% of `ephemeralStorageMb`: the rest
      * holds the Parquet output and DuckDB's spill files.
@@ -95,8 +113,15 @@ export interface StageConfig {
     readonly futureHorizonDays: number;
   };
   readonly api: ApiConfig;
-  /** Roles allowed to read bronze objects besides the transform (break-glass forensics); bronze holds PII in clear. */
-  readonly bronzeReaderRoleArns: readonly string[];
+  /**
+   * IAM roles that may read bronze objects besides the transform (break-glass forensics, querying the bronze
+   * tables). Bronze holds PII in clear: its bucket policy denies `s3:GetObject` and `s3:GetObjectVersion` to
+   * every other principal, administrators included. Each entry is a role ARN as IAM shows it, with its path
+   * (`arn:aws:iam::<account>:role/<path/><name>`), without wildcards. A protected stage that names none gets a
+   * synth warning.
+   * @default [] (only the transform reads bronze)
+   */
+  readonly bronzeReaderRoleArns?: readonly string[];
   /** Where alarms are e-mailed. */
   readonly alarmEmail: string;
   readonly orchestration: {
@@ -127,7 +152,7 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
       accessLogs: { expireAfterDays: 30 },
     },
     ingest: { maxReceiveCount: 3, visibilityTimeoutSeconds: 1800 },
-    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxFileMiB: 4096 },
+    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxConcurrency: 5, maxFileMiB: 4096 },
     athena: { bytesScannedCutoffPerQuery: 10 * GIB },
     catalog: { projectionStartDate: '2000-01-01', futureHorizonDays: 1 },
     api: {
@@ -159,7 +184,7 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
       accessLogs: { expireAfterDays: 365 },
     },
     ingest: { maxReceiveCount: 5, visibilityTimeoutSeconds: 1800 },
-    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxFileMiB: 4096 },
+    transform: { memoryMb: 3008, timeoutSeconds: 300, ephemeralStorageMb: 10240, batchSize: 10, maxConcurrency: 50, maxFileMiB: 4096 },
     athena: { bytesScannedCutoffPerQuery: 100 * GIB },
     catalog: { projectionStartDate: '2000-01-01', futureHorizonDays: 1 },
     api: {
@@ -243,6 +268,9 @@ export function validateStageConfig(c: StageConfig): string[] {
   if (!Number.isInteger(t.timeoutSeconds) || t.timeoutSeconds < 10 || t.timeoutSeconds > 900) problems.push(`transform.timeoutSeconds must be 10..900, got ${t.timeoutSeconds}`);
   if (!Number.isInteger(t.ephemeralStorageMb) || t.ephemeralStorageMb < 512 || t.ephemeralStorageMb > 10240) problems.push(`transform.ephemeralStorageMb must be 512..10240, got ${t.ephemeralStorageMb}`);
   if (!Number.isInteger(t.batchSize) || t.batchSize < 1 || t.batchSize > 10) problems.push(`transform.batchSize must be 1..10, got ${t.batchSize}`);
+  if (!Number.isInteger(t.maxConcurrency) || t.maxConcurrency < 2 || t.maxConcurrency > 1000) {
+    problems.push(`transform.maxConcurrency must be a whole number 2..1000 (the SQS event source's maximum concurrency), got ${t.maxConcurrency}`);
+  }
   if (!Number.isInteger(t.maxFileMiB) || t.maxFileMiB < 1 || t.maxFileMiB > Math.floor(t.ephemeralStorageMb * 0.4)) {
     problems.push(`transform.maxFileMiB must be 1..${Math.floor(t.ephemeralStorageMb * 0.4)} (40% of transform.ephemeralStorageMb), got ${t.maxFileMiB}`);
   }
@@ -276,8 +304,9 @@ export function validateStageConfig(c: StageConfig): string[] {
   if (!Number.isInteger(a.resultReuseMinutes) || a.resultReuseMinutes < 0 || a.resultReuseMinutes > 10080) {
     problems.push(`api.resultReuseMinutes must be 0..10080 (Athena reuses results up to 7 days), got ${a.resultReuseMinutes}`);
   }
-  for (const arn of c.bronzeReaderRoleArns) {
+  for (const arn of c.bronzeReaderRoleArns ?? []) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) problems.push(`bronzeReaderRoleArns: '${arn}' is not an IAM role ARN`);
+    else if (/[*?]/.test(arn)) problems.push(`bronzeReaderRoleArns: '${arn}' contains a wildcard; the bronze policy matches these ARNs with StringNotLike, so every role the pattern matches could read bronze: list each role`);
   }
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.alarmEmail)) problems.push(`alarmEmail '${c.alarmEmail}' is not an e-mail address`);
   const schedule = scheduleExpressionProblem(c.orchestration.scheduleExpression);

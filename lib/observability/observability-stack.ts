@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
 import type { CatalogStack } from '../catalog/catalog-stack';
 import type { StageConfig } from '../config/stage-config';
-import { resourceName } from '../naming';
+import { dashboardName } from '../naming';
 import type { StorageStack } from '../storage/storage-stack';
 import type { TransformStack } from '../transform/transform-stack';
 import { PlatformAlarms } from './platform-alarms';
@@ -34,7 +34,7 @@ export class ObservabilityStack extends Stack {
     super(scope, id, props);
     const { config, storage, transform } = props;
     this.dashboard = new PlatformDashboard(this, 'Dashboard', {
-      dashboardName: resourceName(config, 'platform'),
+      dashboardName: dashboardName(config, this.region),
       contracts: props.contracts,
       transformFunction: transform.pipeline.function,
       queue: storage.bronzeNotifications.queue,

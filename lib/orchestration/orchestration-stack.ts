@@ -65,7 +65,6 @@ export class OrchestrationStack extends Stack {
     });
     this.replay = this.replayFlow.stateMachine;
     this.schedule = new scheduler.Schedule(this, 'DailyGoldBuild', {
-      scheduleName: resourceName(config, 'gold-build'),
       description: 'Starts gold-build (quality gate, then Gold for the latest data)',
       schedule: scheduler.ScheduleExpression.expression(config.orchestration.scheduleExpression),
       target: new targets.StepFunctionsStartExecution(this.goldBuild, { input: scheduler.ScheduleTargetInput.fromObject({}) }),

@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -7,6 +7,9 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName, transformRoleName } from '../naming';
 import { BronzeNotificationQueue } from './bronze-notification-queue';
 import { DataLakeBucket, type PrefixExpiration } from './data-lake-bucket';
+
+/** Id of the synth warning about a protected stage whose bronze no role but the transform may read. */
+export const BRONZE_NO_READERS_WARNING = 'medallion:bronze-readers-none';
 
 export interface StorageStackProps extends StackProps {
   readonly config: StageConfig;
@@ -50,8 +53,10 @@ export class StorageStack extends Stack {
     this.quarantine = new DataLakeBucket(this, 'Quarantine', { ...common, purpose: 'quarantine', lifecycle: config.lifecycle.quarantine });
     this.athenaResults = new DataLakeBucket(this, 'AthenaResults', { ...common, purpose: 'athena-results', lifecycle: config.lifecycle.athenaResults });
     // Bronze keeps PII in clear: only the transform (and the break-glass roles of the stage config) may read it.
-    // The role is named, not referenced, so that this stack does not depend on the transform stack.
-    const readers = [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${transformRoleName(config)}`, ...config.bronzeReaderRoleArns];
+    // The role is named, not referenced, so that this stack does not depend on the transform stack; its name
+    // holds the region because IAM names are account-wide.
+    const bronzeReaders = config.bronzeReaderRoleArns ?? [];
+    const readers = [`arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${transformRoleName(config, this.region)}`, ...bronzeReaders];
     this.bronze.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyTheTransformReadsBronze',
@@ -62,6 +67,17 @@ export class StorageStack extends Stack {
         conditions: { StringNotLike: { 'aws:PrincipalArn': readers } },
       }),
     );
+    if (config.protected && bronzeReaders.length === 0) {
+      Annotations.of(this.bronze).addWarningV2(
+        BRONZE_NO_READERS_WARNING,
+        `Stage '${config.stage}' is protected and its bronzeReaderRoleArns is empty: the bronze bucket policy denies s3:GetObject on bronze objects ` +
+          `to every principal but the transform's role (${resourceName(config, 'transform')}-<region>), administrators included, so nobody can read raw ` +
+          `bronze files (PII in clear) or query the bronze Glue tables, for forensics or to check a delivery. To allow it, list the break-glass ` +
+          `IAM role ARNs (arn:aws:iam::<account>:role/<name>, no wildcards) in bronzeReaderRoleArns of stage '${config.stage}' (lib/config/stage-config.ts) ` +
+          `and deploy the storage stack. If no one but the transform may ever read bronze, acknowledge this warning in the app ` +
+          `(Annotations.of(app).acknowledgeWarning('${BRONZE_NO_READERS_WARNING}') after addPlatform).`,
+      );
+    }
     this.bronzeNotifications = new BronzeNotificationQueue(this, 'BronzeNotifications', { config, bronze: this.bronze });
 
     for (const [name, bucket] of Object.entries({ Bronze: this.bronze, Silver: this.silver, Gold: this.gold, Quarantine: this.quarantine })) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -51,12 +51,11 @@ export class TransformPipeline extends Construct {
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     const role = new iam.Role(this, 'Role', {
-      roleName: transformRoleName(config),
+      roleName: transformRoleName(config, Stack.of(this).region),
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'medallion-platform transform: reads bronze, writes silver, quarantine and run manifests',
     });
     this.function = new PlatformFunction(this, 'Function', {
-      functionName: resourceName(config, 'transform'),
       description: 'Bronze → silver transform (DuckDB): validates every row against its data contract',
       entry: join(ROOT, 'lambdas', 'transform', 'handler.ts'),
       role,
@@ -87,7 +86,13 @@ export class TransformPipeline extends Construct {
       },
     });
     this.function.addEventSource(
-      new SqsEventSource(props.queue, { batchSize: config.transform.batchSize, reportBatchItemFailures: true, maxBatchingWindow: Duration.seconds(1) }),
+      new SqsEventSource(props.queue, {
+        batchSize: config.transform.batchSize,
+        reportBatchItemFailures: true,
+        maxBatchingWindow: Duration.seconds(1),
+        // At most this many transforms at once: a burst of files waits in the queue, not in the API's share of concurrency.
+        maxConcurrency: config.transform.maxConcurrency,
+      }),
     );
     props.bronze.grantRead(role);
     props.silver.grantRead(role, '_operations/*');

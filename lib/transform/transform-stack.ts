@@ -37,8 +37,8 @@ export class TransformStack extends Stack {
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // No topic name: CloudFormation names it (nobody types it; alarms and the orchestration refer to its ARN).
     this.alarmTopic = new sns.Topic(this, 'Alarms', {
-      topicName: resourceName(config, 'alarms'),
       masterKey: key,
       enforceSSL: true,
     });

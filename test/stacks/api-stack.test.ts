@@ -73,6 +73,26 @@ describe('api stack', () => {
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  it('changes no account-wide setting by default: no AWS::ApiGateway::Account, no role for it', () => {
+    for (const template of [t, prod.apiTemplate]) {
+      template.resourceCountIs('AWS::ApiGateway::Account', 0);
+      expect(JSON.stringify(resourcesOf(template, 'AWS::IAM::Role'))).not.toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+    }
+  });
+
+  it('with api.manageAccountCloudWatchRole: sets the account CloudWatch role of API Gateway, kept on stack deletion', () => {
+    const stack = new Stack(new App(), 'A');
+    const fn = new lambda.Function(stack, 'F', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=1') });
+    new HttpApi(stack, 'Http', { config: { ...STAGES.dev, api: { ...STAGES.dev.api, manageAccountCloudWatchRole: true } }, functions: { query: fn, ingest: fn } });
+    const a = Template.fromStack(stack);
+    const accounts = Object.values(resourcesOf(a, 'AWS::ApiGateway::Account'));
+    expect(accounts.map((r) => r.DeletionPolicy)).toEqual(['Retain']);
+    const [roleId] = Object.entries(resourcesOf(a, 'AWS::IAM::Role')).find(([, r]) => JSON.stringify(r.Properties).includes('AmazonAPIGatewayPushToCloudWatchLogs'))!;
+    expect(accounts[0].Properties).toEqual({ CloudWatchRoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } });
+    // The stage's access logs are configured the same way in both cases.
+    a.hasResourceProperties('AWS::ApiGateway::Stage', { AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+  });
+
   it('answers gateway errors as problem+json: 429 throttled and quota, 413 naming the upload route, 504', () => {
     const responses = Object.values(resourcesOf(t, 'AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties as any);
     const byType = Object.fromEntries(responses.map((r) => [r.ResponseType, r]));

@@ -1,5 +1,14 @@
+import type { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { STAGES } from '../../lib/config/stage-config';
 import { synthesizePlatform } from './platform-fixture';
+
+const nagFindings = (stack: Stack) => {
+  const annotations = Annotations.fromStack(stack);
+  return [...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')), ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))].map(
+    (f) => `${f.id}: ${String(f.entry.data).split(':')[0]}`,
+  );
+};
 
 const stages = ['dev', 'prod'].map((stage) => synthesizePlatform(stage));
 
@@ -7,12 +16,7 @@ describe('cdk-nag AwsSolutions pack', () => {
   for (const platform of stages) {
     for (const stack of [platform.storage, platform.catalog, platform.transform, platform.gold, platform.orchestration, platform.api, platform.observability]) {
       it(`${stack.stackName}: no unsuppressed error or warning`, () => {
-        const annotations = Annotations.fromStack(stack);
-        const findings = [
-          ...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
-          ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
-        ].map((f) => `${f.id}: ${String(f.entry.data).split(':')[0]}`);
-        expect(findings).toEqual([]);
+        expect(nagFindings(stack)).toEqual([]);
       });
 
       it(`${stack.stackName}: every suppression gives a specific reason`, () => {
@@ -32,7 +36,7 @@ describe('cdk-nag AwsSolutions pack', () => {
           [platform.transform.stackName]: ['AwsSolutions-IAM5', 'AwsSolutions-SMG4'],
           [platform.gold.stackName]: ['AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SF2'],
           [platform.orchestration.stackName]: ['AwsSolutions-IAM5'],
-          [platform.api.stackName]: ['AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-SMG4'],
+          [platform.api.stackName]: ['AwsSolutions-APIG3', 'AwsSolutions-COG4', 'AwsSolutions-IAM5', 'AwsSolutions-SMG4'],
           [platform.observability.stackName]: [],
         };
         expect([...new Set(rules.map((r) => r.id))].sort()).toEqual(expected[stack.stackName]);
@@ -40,3 +44,16 @@ describe('cdk-nag AwsSolutions pack', () => {
     }
   }
 });
+
+  it('with api.manageAccountCloudWatchRole: the API stack is clean too, its role accepted only for the AWS managed policy API Gateway documents', () => {
+    const optIn = { dev: { ...STAGES.dev, api: { ...STAGES.dev.api, manageAccountCloudWatchRole: true } } };
+    const { api } = synthesizePlatform('dev', { stages: optIn, bundle: false });
+    expect(nagFindings(api)).toEqual([]);
+    const iam4 = api.node
+      .findAll()
+      .flatMap((c) => ((c as any).cfnOptions?.metadata?.cdk_nag?.rules_to_suppress ?? []) as { id: string; applies_to?: unknown[] }[])
+      .filter((r) => r.id === 'AwsSolutions-IAM4');
+    // Applied to the REST API and its children: the same one suppression everywhere.
+    expect(iam4.length).toBeGreaterThan(0);
+    expect([...new Set(iam4.map((r) => JSON.stringify(r.applies_to)))]).toEqual([JSON.stringify(['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'])]);
+  });

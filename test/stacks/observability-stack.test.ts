@@ -13,9 +13,9 @@ function dashboardBody(): { widgets: { properties: { title: string; metrics: unk
 }
 
 describe('observability stack', () => {
-  it('has one dashboard named for the stage', () => {
+  it('has one dashboard named for the stage and the region (dashboards are account-wide)', () => {
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'medallion-dev-platform' });
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: { 'Fn::Join': ['', ['medallion-dev-platform-', { Ref: 'AWS::Region' }]] } });
   });
 
   it('graphs files and rows by status, quarantine ratio per dataset, duration, errors, queues and Athena bytes', () => {

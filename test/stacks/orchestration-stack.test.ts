@@ -81,8 +81,10 @@ describe('orchestration stack: gold-build state machine', () => {
   });
 
   it('is started daily by EventBridge Scheduler with the expression of the stage config', () => {
+    t.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    // No explicit name: CloudFormation names the schedule.
+    expect(Object.values(resourcesOf(t, 'AWS::Scheduler::Schedule'))[0].Properties.Name).toBeUndefined();
     t.hasResourceProperties('AWS::Scheduler::Schedule', {
-      Name: 'medallion-dev-gold-build',
       ScheduleExpression: 'cron(0 6 * * ? *)',
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: { Arn: { Ref: machine('medallion-dev-gold-build')[0] }, Input: '{}' },

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type Environment } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { StageConfig } from '../../lib/config/stage-config';
 import { addPlatform, type Platform } from '../../lib/platform';
 
 export interface SynthesizedPlatform extends Platform {
@@ -17,10 +18,21 @@ export interface SynthesizedPlatform extends Platform {
 /** The feature flags of cdk.json, so that tests build the app exactly as `cdk synth` does. */
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
+export interface FixtureOptions {
+  /** Stage configs to pick the stage from. @default STAGES of lib/config/stage-config.ts */
+  readonly stages?: Readonly<Record<string, StageConfig>>;
+  /** Target account and region. @default environment-agnostic */
+  readonly env?: Environment;
+  /** Bundle the Lambda code (esbuild, npm install of DuckDB's binding): tests of the assets need it, the others are faster without. @default true */
+  readonly bundle?: boolean;
+  /** Run the cdk-nag AwsSolutions checks (their errors fail the synthesis). @default true */
+  readonly nag?: boolean;
+}
+
 /** Synthesizes one stage of the real CDK app (same code path as bin/medallion.ts) with cdk-nag on. */
-export function synthesizePlatform(stage: string): SynthesizedPlatform {
-  const app = new App({ context: CDK_JSON_CONTEXT });
-  const platform = addPlatform(app, { stage });
+export function synthesizePlatform(stage: string, options: FixtureOptions = {}): SynthesizedPlatform {
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) } });
+  const platform = addPlatform(app, { stage, stages: options.stages, env: options.env, nag: options.nag });
   return {
     ...platform,
     storageTemplate: Template.fromStack(platform.storage),

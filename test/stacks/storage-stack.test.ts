@@ -1,4 +1,10 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Annotations as CoreAnnotations, App } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { STAGES } from '../../lib/config/stage-config';
+import { addPlatform } from '../../lib/platform';
+import { BRONZE_NO_READERS_WARNING } from '../../lib/storage/storage-stack';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
 const dev = synthesizePlatform('dev');
@@ -134,6 +140,42 @@ describe('storage stack', () => {
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
       Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }],
       NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+    });
+  });
+
+  describe('bronze readers (bronzeReaderRoleArns)', () => {
+    const readerWarnings = (stack: Parameters<typeof Annotations.fromStack>[0]) =>
+      Annotations.fromStack(stack)
+        .findWarning('*', Match.stringLikeRegexp('bronzeReaderRoleArns'))
+        .map((w) => [w.id, w.entry.data]);
+    const PROD_WARNING =
+      "Stage 'prod' is protected and its bronzeReaderRoleArns is empty: the bronze bucket policy denies s3:GetObject on bronze objects to every principal but the transform's role (medallion-prod-transform-<region>), administrators included, so nobody can read raw bronze files (PII in clear) or query the bronze Glue tables, for forensics or to check a delivery. To allow it, list the break-glass IAM role ARNs (arn:aws:iam::<account>:role/<name>, no wildcards) in bronzeReaderRoleArns of stage 'prod' (lib/config/stage-config.ts) and deploy the storage stack. If no one but the transform may ever read bronze, acknowledge this warning in the app (Annotations.of(app).acknowledgeWarning('medallion:bronze-readers-none') after addPlatform). [ack: medallion:bronze-readers-none]";
+
+    it('warns at synth when a protected stage names none, saying what it means and how to fix it', () => {
+      expect(readerWarnings(prod.storage)).toEqual([['/medallion-prod-storage/Bronze', PROD_WARNING]]);
+    });
+
+    it('does not warn on an unprotected stage', () => {
+      expect(readerWarnings(dev.storage)).toEqual([]);
+    });
+
+    it('does not warn when the protected stage names readers, who are then allowed next to the transform', () => {
+      const reader = 'arn:aws:iam::123456789012:role/forensics/bronze-break-glass';
+      const { storage, storageTemplate } = synthesizePlatform('prod', { stages: { prod: { ...STAGES.prod, bronzeReaderRoleArns: [reader] } }, bundle: false });
+      expect(readerWarnings(storage)).toEqual([]);
+      const policy = Object.values(resourcesOf(storageTemplate, 'AWS::S3::BucketPolicy')).flatMap((p) => (p.Properties.PolicyDocument as any).Statement as any[]).find((st) => st.Sid === 'OnlyTheTransformReadsBronze');
+      expect(policy.Condition.StringNotLike['aws:PrincipalArn']).toEqual([
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/medallion-prod-transform-', { Ref: 'AWS::Region' }]] },
+        reader,
+      ]);
+    });
+
+    it('can be acknowledged by the app when no one may read bronze', () => {
+      const context = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+      const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+      const { storage } = addPlatform(app, { stage: 'prod', nag: false });
+      CoreAnnotations.of(app).acknowledgeWarning(BRONZE_NO_READERS_WARNING);
+      expect(readerWarnings(storage)).toEqual([]);
     });
   });
 });

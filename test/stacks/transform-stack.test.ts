@@ -1,11 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { STAGES } from '../../lib/config/stage-config';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
 const dev = synthesizePlatform('dev');
 const t = dev.transformTemplate;
-const fn = () => Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) => (f.Properties as any).FunctionName === 'medallion-dev-transform')!;
+// The transform function has no explicit name (CloudFormation names it): found by its logical id.
+const fn = () => Object.entries(resourcesOf(t, 'AWS::Lambda::Function')).find(([id]) => /^TransformFunction[0-9A-F]{8}$/.test(id))![1];
 
 describe('transform stack', () => {
   it('runs the transform on Node.js 24, arm64, sized from the stage config', () => {
@@ -36,6 +38,14 @@ describe('transform stack', () => {
     expect(JSON.stringify(mapping.Properties.EventSourceArn)).toMatch(/BronzeNotificationsQueue[0-9A-F]{8}Arn/);
   });
 
+  it('starts at most transform.maxConcurrency transforms at once (dev 5, prod 50, or what the stage config says)', () => {
+    const scaling = (template: Template) => Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).map((m) => m.Properties.ScalingConfig);
+    expect(scaling(t)).toEqual([{ MaximumConcurrency: 5 }]);
+    expect(scaling(synthesizePlatform('prod', { bundle: false }).transformTemplate)).toEqual([{ MaximumConcurrency: 50 }]);
+    const custom = { dev: { ...STAGES.dev, transform: { ...STAGES.dev.transform, maxConcurrency: 2 } } };
+    expect(scaling(synthesizePlatform('dev', { stages: custom, bundle: false }).transformTemplate)).toEqual([{ MaximumConcurrency: 2 }]);
+  });
+
   it('alarms to the alarm topic when a notification reaches the dead-letter queue', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'medallion-dev-bronze-events-dlq-not-empty',
@@ -62,10 +72,11 @@ describe('transform stack', () => {
     expect(actions).toEqual(expect.arrayContaining(['s3:PutObject', 'secretsmanager:GetSecretValue', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'logs:PutLogEvents']));
     const writes = statements.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes('s3:PutObject')).map((s) => JSON.stringify(s.Resource));
     expect(writes.join()).not.toContain('Bronze');
-    t.hasResourceProperties('AWS::IAM::Role', { RoleName: 'medallion-dev-transform' });
+    // IAM names are account-wide: the region is part of the name (environment-agnostic here: the deploy-time region).
+    t.hasResourceProperties('AWS::IAM::Role', { RoleName: { 'Fn::Join': ['', ['medallion-dev-transform-', { Ref: 'AWS::Region' }]] } });
   });
 
-  it('lets only the transform role (by name) read bronze objects', () => {
+  it('lets only the transform role (by its name, which holds the region) read bronze objects', () => {
     dev.storageTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -73,7 +84,8 @@ describe('transform stack', () => {
             Sid: 'OnlyTheTransformReadsBronze',
             Effect: 'Deny',
             Action: ['s3:GetObject', 's3:GetObjectVersion'],
-            Condition: { StringNotLike: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/medallion-dev-transform']] }] } },
+            Principal: { AWS: '*' },
+            Condition: { StringNotLike: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/medallion-dev-transform-', { Ref: 'AWS::Region' }]] }] } },
           }),
         ]),
       },
