@@ -8,6 +8,7 @@ import { PROBLEM_TYPE_BASE } from '../../lambdas/api/problem';
 import { BINARY_MEDIA_TYPES, ROUTES, type RouteFunction } from '../../lambdas/api/routes';
 import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
+import { exactArnFinding } from '../nag-suppressions';
 
 export interface HttpApiProps {
   readonly config: StageConfig;
@@ -138,7 +139,7 @@ export class HttpApi extends Construct {
                 id: 'AwsSolutions-IAM4',
                 reason:
                   'Only with api.manageAccountCloudWatchRole: the account-level role API Gateway writes access and execution logs through must create and write log groups of every API of the account and region, which is what the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs grants; API Gateway documents it as the way and offers no resource-scoped alternative.',
-                appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
+                appliesTo: [exactArnFinding('Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
               },
             ]
           : []),

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
 import { PlatformFunction } from '../runtime/platform-function';
+import { arnFinding } from '../nag-suppressions';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -114,7 +115,7 @@ export class QueryFunction extends Construct {
             'Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*',
             'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*', 'Resource::*',
             { regex: '/^Resource::.*(Gold|Silver|AthenaResults)[0-9A-F]{8}.*\\/(_operations\\/|results\\/)?\\*$/g' },
-            { regex: '/^Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\\/.*\\/\\*_published$/g' },
+            arnFinding('Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\\/.*\\/\\*_published'),
           ],
         },
         {

@@ -10,6 +10,7 @@ import { loadGoldContracts } from '../../lambdas/shared/contracts';
 import { publishedTableInput } from '../../lambdas/shared/gold';
 import { cfnTableInput } from '../catalog/table-inputs';
 import { PlatformFunction } from '../runtime/platform-function';
+import { arnFinding } from '../nag-suppressions';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -94,7 +95,7 @@ export class GoldBuild extends Construct {
             'Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*',
             'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*', 'Resource::*',
             { regex: '/^Resource::.*(Gold|Silver|AthenaResults)[0-9A-F]{8}.*\\/\\*$/g' },
-            { regex: '/^Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\\/.*\\/\\*$/g' },
+            arnFinding('Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\\/.*\\/\\*'),
           ],
         },
       ],

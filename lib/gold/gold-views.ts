@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { goldDatasets, asOfExpression, goldSqlText, renderGoldSql, type GoldDataset } from '../../lambdas/shared/gold';
 import { PlatformFunction } from '../runtime/platform-function';
+import { arnFinding, exactArnFinding } from '../nag-suppressions';
 
 export interface GoldViewsProps {
   readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
@@ -95,12 +96,12 @@ export class GoldViews extends Construct {
             'Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*',
             'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*', 'Resource::*',
             { regex: '/^Resource::.*(AthenaResults|Silver)[0-9A-F]{8}.*\\/\\*$/g' },
-            { regex: '/^Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\\/.*\\/\\*$/g' },
+            arnFinding('Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\\/.*\\/\\*'),
             // The provider framework invokes any version of its own handlers.
             { regex: '/^Resource::<GoldViews(OnEvent|IsComplete|ProviderframeworkisComplete|ProviderframeworkonTimeout)[0-9A-F]{8}\\.Arn>:\\*$/g' },
           ],
         },
-        { id: 'AwsSolutions-IAM4', reason: 'The CDK provider framework functions use AWSLambdaBasicExecutionRole for their logs; CDK offers no way to replace it.', appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'] },
+        { id: 'AwsSolutions-IAM4', reason: 'The CDK provider framework functions use AWSLambdaBasicExecutionRole for their logs; CDK offers no way to replace it.', appliesTo: [exactArnFinding('Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole')] },
         { id: 'AwsSolutions-SF2', reason: "The provider framework's waiter state machine offers no X-Ray option; it only polls isComplete every 5 seconds during deployments." },
         { id: 'AwsSolutions-L1', reason: 'The provider framework functions are created by CDK with the runtime it chooses; the platform functions themselves run Node.js 24.' },
       ],

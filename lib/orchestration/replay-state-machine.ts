@@ -9,6 +9,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../runtime/platform-function';
+import { arnFinding } from '../nag-suppressions';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -143,7 +144,7 @@ export class ReplayStateMachine extends Construct {
           appliesTo: [
             'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*', 'Resource::*',
             { regex: '/^Resource::<.*Function[0-9A-F]{8}\\.Arn>:\\*$/g' },
-            { regex: '/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*$/g' },
+            arnFinding('Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*'),
           ],
         },
       ],

@@ -1,6 +1,7 @@
 import type { Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { STAGES } from '../../lib/config/stage-config';
+import { arnFinding, exactArnFinding } from '../../lib/nag-suppressions';
 import { synthesizePlatform } from './platform-fixture';
 
 const nagFindings = (stack: Stack) => {
@@ -10,7 +11,9 @@ const nagFindings = (stack: Stack) => {
   );
 };
 
-const stages = ['dev', 'prod'].map((stage) => synthesizePlatform(stage));
+// dev environment-agnostic (as `npm run synth`), prod with a concrete account and region (as `cdk synth`
+// with credentials, where CDK writes ARNs with their values): the suppressions must hold for both.
+const stages = [synthesizePlatform('dev'), synthesizePlatform('prod', { env: { account: '123456789012', region: 'eu-west-1' } })];
 
 describe('cdk-nag AwsSolutions pack', () => {
   for (const platform of stages) {
@@ -55,5 +58,21 @@ describe('cdk-nag AwsSolutions pack', () => {
       .filter((r) => r.id === 'AwsSolutions-IAM4');
     // Applied to the REST API and its children: the same one suppression everywhere.
     expect(iam4.length).toBeGreaterThan(0);
-    expect([...new Set(iam4.map((r) => JSON.stringify(r.applies_to)))]).toEqual([JSON.stringify(['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'])]);
+    expect([...new Set(iam4.map((r) => JSON.stringify(r.applies_to)))]).toEqual([JSON.stringify([exactArnFinding('Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs')])]);
   });
+
+describe('nag suppressions that name ARNs', () => {
+  it('match the environment-agnostic finding and the one with a concrete partition, region and account, and nothing wider', () => {
+    const pattern = arnFinding('Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\\/.*\\/\\*');
+    const regex = new RegExp(pattern.regex.slice(1, -2));
+    expect(regex.test('Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/medallion_dev_gold/*')).toBe(true);
+    expect(regex.test('Resource::arn:aws:glue:eu-west-1:123456789012:table/medallion_dev_gold/*')).toBe(true);
+    expect(regex.test('Resource::arn:aws-us-gov:glue:us-gov-west-1:123456789012:table/medallion_dev_gold/*')).toBe(true);
+    expect(regex.test('Resource::arn:aws:glue:eu-west-1:*:table/medallion_dev_gold/*')).toBe(false);
+    expect(regex.test('Resource::arn:aws:glue:*:123456789012:table/medallion_dev_gold/*')).toBe(false);
+    const exact = new RegExp(exactArnFinding('Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole').regex.slice(1, -2));
+    expect(exact.test('Policy::arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole')).toBe(true);
+    expect(exact.test('Policy::arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRoleX')).toBe(false);
+    expect(exact.test('Policy::arn:aws:iam::aws:policy/AdministratorAccess')).toBe(false);
+  });
+});

@@ -85,6 +85,7 @@ function resolveName(value: unknown, region: string): string | undefined {
   return undefined;
 }
 
+// Names only: no bundling and no cdk-nag here (test/stacks/nag.test.ts checks nag with a concrete account and region).
 const synthesized = DEPLOYMENTS.map((d) => ({ ...d, platform: synthesizePlatform(d.stage, { env: { account: ACCOUNT, region: d.region }, bundle: false, nag: false }) }));
 
 const STACKS = ['storage', 'catalog', 'transform', 'gold', 'orchestration', 'api', 'observability'] as const;
