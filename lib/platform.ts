@@ -10,14 +10,21 @@ import { ObservabilityStack } from './observability/observability-stack';
 import { OrchestrationStack } from './orchestration/orchestration-stack';
 import { StorageStack } from './storage/storage-stack';
 import { TransformStack } from './transform/transform-stack';
+import { platformData } from './runtime/platform-data';
 
 export interface PlatformOptions {
   /** Stage whose config to use. */
   readonly stage: string;
   /** The stage configs `stage` is picked from. @default STAGES of lib/config/stage-config.ts */
   readonly stages?: Readonly<Record<string, StageConfig>>;
-  /** Folder of source contracts. @default the repository's contracts/ */
+  /**
+   * Folder of the data contracts: source contracts (`*.yaml` / `*.yml`) directly inside, Gold output
+   * contracts in `gold/`. Synth reads it, and every function that reads contracts is bundled with exactly
+   * those files. @default the repository's contracts/
+   */
   readonly contractsDir?: string;
+  /** Folder of the Gold SQL (`gold/<dataset>.sql`), read the same way. @default the repository's sql/ */
+  readonly sqlDir?: string;
   /** Target account and region. @default environment-agnostic (resolved at deploy time) */
   readonly env?: Environment;
   /** Run the cdk-nag AwsSolutions checks. @default true */
@@ -41,7 +48,8 @@ export interface Platform {
  */
 export function addPlatform(app: App, options: PlatformOptions): Platform {
   const config = stageConfig(options.stage, options.stages);
-  const contracts = loadContracts(options.contractsDir);
+  const data = platformData(options);
+  const contracts = loadContracts(data.contractsDir);
   const prefix = `${config.namePrefix}-${config.stage}`;
   const common = { env: options.env, terminationProtection: config.protected };
   const storage = new StorageStack(app, `${prefix}-storage`, {
@@ -64,12 +72,14 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     ...common,
     description: `medallion-platform ${config.stage}: bronze → silver transform Lambda (DuckDB) and alarms`,
     config,
+    data,
     storage,
   });
   const gold = new GoldStack(app, `${prefix}-gold`, {
     ...common,
     description: `medallion-platform ${config.stage}: Gold datasets of sql/gold as Athena views`,
     config,
+    data,
     storage,
     catalog,
   });
@@ -77,6 +87,7 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     ...common,
     description: `medallion-platform ${config.stage}: gold-build (quality gate, Gold) and replay state machines, daily schedule`,
     config,
+    data,
     contracts,
     storage,
     catalog,
@@ -87,6 +98,7 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     ...common,
     description: `medallion-platform ${config.stage}: HTTP API (API Gateway + Lambda) to query Gold and ingest into bronze`,
     config,
+    data,
     storage,
     catalog,
     gold,

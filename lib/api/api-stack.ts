@@ -8,8 +8,11 @@ import type { StorageStack } from '../storage/storage-stack';
 import { HttpApi } from './http-api';
 import { IngestFunction } from './ingest-function';
 import { QueryFunction } from './query-function';
+import type { PlatformData } from '../runtime/platform-data';
 
 export interface ApiStackProps extends StackProps {
+  /** The contracts and Gold SQL folders synth read. */
+  readonly data: PlatformData;
   readonly config: StageConfig;
   readonly storage: StorageStack;
   readonly catalog: CatalogStack;
@@ -31,6 +34,7 @@ export class ApiStack extends Stack {
     this.addStackDependency(catalog);
     this.addStackDependency(props.gold);
     this.query = new QueryFunction(this, 'Query', {
+      data: props.data,
       config,
       databases: { gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') },
       workGroup: catalog.workgroup.name,
@@ -39,7 +43,7 @@ export class ApiStack extends Stack {
       resultsBucket: storage.athenaResults,
       encryptionKey: storage.key,
     });
-    this.ingest = new IngestFunction(this, 'Ingest', { bronzeBucket: storage.bronze });
+    this.ingest = new IngestFunction(this, 'Ingest', { data: props.data, bronzeBucket: storage.bronze });
     this.http = new HttpApi(this, 'Http', { config, functions: { query: this.query.function, ingest: this.ingest.function } });
     new CfnOutput(this, 'ApiUrl', { value: this.http.api.url, description: 'Base URL of the HTTP API (routes under /v1)' });
   }

@@ -4,10 +4,13 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../runtime/platform-function';
+import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
 
 const ROOT = join(__dirname, '..', '..');
 
 export interface IngestFunctionProps {
+  /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
+  readonly data: PlatformData;
   /** Where ingested batches and presigned uploads land. */
   readonly bronzeBucket: IBucket;
 }
@@ -29,11 +32,7 @@ export class IngestFunction extends Construct {
       timeout: Duration.seconds(29),
       environment: { BRONZE_BUCKET: props.bronzeBucket.bucketName, CONTRACTS_DIR: '/var/task/contracts', POWERTOOLS_SERVICE_NAME: 'api-ingest' },
       bundling: {
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`mkdir -p "${output}/contracts"`, `cp "${join(ROOT, 'contracts')}"/*.yaml "${output}/contracts/"`],
-        },
+        commandHooks: bundledDataHooks(props.data, ['contracts']),
       },
     });
     props.bronzeBucket.grantPut(this.function);

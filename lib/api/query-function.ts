@@ -10,10 +10,13 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
 import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding } from '../nag-suppressions';
+import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
 
 const ROOT = join(__dirname, '..', '..');
 
 export interface QueryFunctionProps {
+  /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
+  readonly data: PlatformData;
   readonly config: StageConfig;
   readonly databases: { readonly gold: string; readonly ops: string };
   /** Athena workgroup the queries run in (results location and encryption are enforced by it). */
@@ -67,15 +70,7 @@ export class QueryFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: 'api-query',
       },
       bundling: {
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [
-            `mkdir -p "${output}/contracts/gold"`,
-            `cp "${join(ROOT, 'contracts')}"/*.yaml "${output}/contracts/"`,
-            `cp "${join(ROOT, 'contracts', 'gold')}"/*.yaml "${output}/contracts/gold/"`,
-          ],
-        },
+        commandHooks: bundledDataHooks(props.data, ['contracts', 'gold-contracts']),
       },
     });
     this.function.addToRolePolicy(

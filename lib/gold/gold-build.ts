@@ -11,10 +11,13 @@ import { publishedTableInput } from '../../lambdas/shared/gold';
 import { cfnTableInput } from '../catalog/table-inputs';
 import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding } from '../nag-suppressions';
+import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
 
 const ROOT = join(__dirname, '..', '..');
 
 export interface GoldBuildProps {
+  /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
+  readonly data: PlatformData;
   readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
   readonly workGroup: string;
   readonly goldBucket: IBucket;
@@ -35,7 +38,7 @@ export class GoldBuild extends Construct {
   constructor(scope: Construct, id: string, props: GoldBuildProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.tables = loadGoldContracts().map(
+    this.tables = loadGoldContracts(join(props.data.contractsDir, 'gold')).map(
       (contract) =>
         new glue.CfnTable(this, `Published-${contract.name}`, {
           catalogId: stack.account,
@@ -57,11 +60,7 @@ export class GoldBuild extends Construct {
         SQL_DIR: '/var/task/sql',
       },
       bundling: {
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`mkdir -p "${output}/sql/gold"`, `cp "${join(ROOT, 'sql', 'gold')}"/*.sql "${output}/sql/gold/"`],
-        },
+        commandHooks: bundledDataHooks(props.data, ['sql']),
       },
     });
     this.function.addToRolePolicy(

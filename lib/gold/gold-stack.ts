@@ -6,8 +6,11 @@ import { glueDatabaseName } from '../naming';
 import type { StorageStack } from '../storage/storage-stack';
 import { GoldBuild } from './gold-build';
 import { GoldViews } from './gold-views';
+import type { PlatformData } from '../runtime/platform-data';
 
 export interface GoldStackProps extends StackProps {
+  /** The contracts and Gold SQL folders synth read. */
+  readonly data: PlatformData;
   readonly config: StageConfig;
   readonly storage: StorageStack;
   readonly catalog: CatalogStack;
@@ -25,6 +28,7 @@ export class GoldStack extends Stack {
     this.addStackDependency(catalog);
     const databases = { silver: glueDatabaseName(config, 'silver'), gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') };
     this.views = new GoldViews(this, 'GoldViews', {
+      data: props.data,
       databases,
       workGroup: catalog.workgroup.name,
       resultsBucket: storage.athenaResults,
@@ -32,6 +36,7 @@ export class GoldStack extends Stack {
       sourceBuckets: [storage.silver],
     });
     this.build = new GoldBuild(this, 'GoldBuild', {
+      data: props.data,
       databases,
       workGroup: catalog.workgroup.name,
       goldBucket: storage.gold,

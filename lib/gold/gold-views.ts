@@ -11,8 +11,11 @@ import { join } from 'node:path';
 import { goldDatasets, asOfExpression, goldSqlText, renderGoldSql, type GoldDataset } from '../../lambdas/shared/gold';
 import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding, exactArnFinding } from '../nag-suppressions';
+import type { PlatformData } from '../runtime/platform-data';
 
 export interface GoldViewsProps {
+  /** The Gold SQL folder synth reads the views from. */
+  readonly data: PlatformData;
   readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
   readonly workGroup: string;
   /** Athena results bucket of the workgroup, and the key encrypting it. */
@@ -73,8 +76,8 @@ export class GoldViews extends Construct {
     const asOf = asOfExpression(props.databases.silver);
     const views = {} as Record<GoldDataset, CustomResource>;
     let previous: CustomResource | undefined;
-    for (const dataset of goldDatasets()) {
-      const sql = renderGoldSql(goldSqlText(dataset), { ...props.databases, as_of: asOf });
+    for (const dataset of goldDatasets(props.data.sqlDir)) {
+      const sql = renderGoldSql(goldSqlText(dataset, props.data.sqlDir), { ...props.databases, as_of: asOf });
       views[dataset] = new CustomResource(this, `View-${dataset}`, {
         serviceToken: provider.serviceToken,
         resourceType: 'Custom::GoldView',

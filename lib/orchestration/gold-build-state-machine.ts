@@ -16,6 +16,7 @@ import { OPERATIONS_PREFIX } from '../../lambdas/shared/manifest';
 import { QUALITY_RESULTS_PREFIX, RUNS_PREFIX, type RunRecord } from '../../lambdas/shared/quality';
 import { PlatformFunction } from '../runtime/platform-function';
 import { ScopedAthenaGetQueryResults, ScopedAthenaStartQueryExecution } from './athena-tasks';
+import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -23,6 +24,8 @@ const ROOT = join(__dirname, '..', '..');
 export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athena.InternalServerException'];
 
 export interface GoldBuildStateMachineProps {
+  /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
+  readonly data: PlatformData;
   /** Name of the state machine. */
   readonly stateMachineName: string;
   readonly contracts: readonly DatasetContract[];
@@ -62,18 +65,13 @@ export class GoldBuildStateMachine extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { databases } = props;
-    const copyData = (output: string) => [
-      `mkdir -p "${output}/contracts" "${output}/sql/gold"`,
-      `cp "${join(ROOT, 'contracts')}"/*.yaml "${output}/contracts/"`,
-      `cp "${join(ROOT, 'sql', 'gold')}"/*.sql "${output}/sql/gold/"`,
-    ];
     this.planFunction = new PlatformFunction(this, 'Plan', {
       entry: join(ROOT, 'lambdas', 'orchestration', 'plan.ts'),
       description: 'gold-build: validates the request and plans the quality checks from the contracts',
       memorySize: 256,
       timeout: Duration.seconds(30),
       environment: { SILVER_DATABASE: databases.silver, OPS_DATABASE: databases.ops, CONTRACTS_DIR: '/var/task/contracts', SQL_DIR: '/var/task/sql' },
-      bundling: { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_i: string, output: string) => copyData(output) } },
+      bundling: { commandHooks: bundledDataHooks(props.data, ['contracts', 'sql']) },
     });
     this.recordFunction = new PlatformFunction(this, 'Record', {
       entry: join(ROOT, 'lambdas', 'orchestration', 'record.ts'),

@@ -13,8 +13,11 @@ import type { StorageStack } from '../storage/storage-stack';
 import { GoldBuildStateMachine } from './gold-build-state-machine';
 import { OperationsTables } from './operations-tables';
 import { ReplayStateMachine } from './replay-state-machine';
+import type { PlatformData } from '../runtime/platform-data';
 
 export interface OrchestrationStackProps extends StackProps {
+  /** The contracts and Gold SQL folders synth read. */
+  readonly data: PlatformData;
   readonly config: StageConfig;
   readonly contracts: readonly DatasetContract[];
   readonly storage: StorageStack;
@@ -45,6 +48,7 @@ export class OrchestrationStack extends Stack {
     this.alertTopic = props.alertTopic;
     this.operationsTables = new OperationsTables(this, 'OperationsTables', { database: databases.ops, bucket: storage.silver });
     this.goldBuildFlow = new GoldBuildStateMachine(this, 'GoldBuild', {
+      data: props.data,
       stateMachineName: resourceName(config, 'gold-build'),
       contracts: props.contracts,
       databases,
@@ -57,6 +61,7 @@ export class OrchestrationStack extends Stack {
     });
     this.goldBuild = this.goldBuildFlow.stateMachine;
     this.replayFlow = new ReplayStateMachine(this, 'Replay', {
+      data: props.data,
       stateMachineName: resourceName(config, 'replay'),
       bronzeBucket: storage.bronze,
       queue: storage.bronzeNotifications.queue,

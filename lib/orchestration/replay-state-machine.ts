@@ -10,10 +10,13 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding } from '../nag-suppressions';
+import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
 
 const ROOT = join(__dirname, '..', '..');
 
 export interface ReplayStateMachineProps {
+  /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
+  readonly data: PlatformData;
   readonly stateMachineName: string;
   /** Bronze bucket: listed, never read (the transform reads the objects). */
   readonly bronzeBucket: IBucket;
@@ -49,11 +52,7 @@ export class ReplayStateMachine extends Construct {
       timeout: Duration.minutes(2),
       environment: { BRONZE_BUCKET: props.bronzeBucket.bucketName, BRONZE_QUEUE_URL: props.queue.queueUrl, CONTRACTS_DIR: '/var/task/contracts' },
       bundling: {
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_i: string, output: string) => [`mkdir -p "${output}/contracts"`, `cp "${join(ROOT, 'contracts')}"/*.yaml "${output}/contracts/"`],
-        },
+        commandHooks: bundledDataHooks(props.data, ['contracts']),
       },
     });
     props.queue.grantSendMessages(this.function);

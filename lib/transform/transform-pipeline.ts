@@ -13,12 +13,15 @@ import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics';
 import type { StageConfig } from '../config/stage-config';
 import { resourceName, transformRoleName } from '../naming';
 import { PlatformFunction } from '../runtime/platform-function';
+import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
 
 const ROOT = join(__dirname, '..', '..');
 /** The DuckDB package shipped in the asset; its native binding is installed for the Lambda's architecture. */
 export const DUCKDB_PACKAGE = '@duckdb/node-api';
 
 export interface TransformPipelineProps {
+  /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
+  readonly data: PlatformData;
   readonly config: StageConfig;
   readonly bronze: IBucket;
   readonly silver: IBucket;
@@ -78,11 +81,7 @@ export class TransformPipeline extends Construct {
         nodeModules: [DUCKDB_PACKAGE],
         // npm installs the optional native binding that matches these, not the machine running cdk deploy.
         environment: { npm_config_os: 'linux', npm_config_cpu: 'arm64', npm_config_libc: 'glibc' },
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`mkdir -p "${output}/contracts"`, `cp "${join(ROOT, 'contracts')}"/*.yaml "${output}/contracts/"`],
-        },
+        commandHooks: bundledDataHooks(props.data, ['contracts']),
       },
     });
     this.function.addEventSource(

@@ -10,8 +10,11 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
 import type { StorageStack } from '../storage/storage-stack';
 import { TransformPipeline } from './transform-pipeline';
+import type { PlatformData } from '../runtime/platform-data';
 
 export interface TransformStackProps extends StackProps {
+  /** The contracts and Gold SQL folders synth read. */
+  readonly data: PlatformData;
   readonly config: StageConfig;
   readonly storage: StorageStack;
 }
@@ -44,6 +47,7 @@ export class TransformStack extends Stack {
     });
     this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
     this.pipeline = new TransformPipeline(this, 'Transform', {
+      data: props.data,
       config,
       bronze: storage.bronze,
       silver: storage.silver,

@@ -27,12 +27,16 @@ export interface FixtureOptions {
   readonly bundle?: boolean;
   /** Run the cdk-nag AwsSolutions checks (their errors fail the synthesis). @default true */
   readonly nag?: boolean;
+  /** Folder of the data contracts. @default the repository's contracts/ */
+  readonly contractsDir?: string;
+  /** Folder of the Gold SQL. @default the repository's sql/ */
+  readonly sqlDir?: string;
 }
 
 /** Synthesizes one stage of the real CDK app (same code path as bin/medallion.ts) with cdk-nag on. */
 export function synthesizePlatform(stage: string, options: FixtureOptions = {}): SynthesizedPlatform {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}) } });
-  const platform = addPlatform(app, { stage, stages: options.stages, env: options.env, nag: options.nag });
+  const platform = addPlatform(app, { stage, stages: options.stages, env: options.env, nag: options.nag, contractsDir: options.contractsDir, sqlDir: options.sqlDir });
   return {
     ...platform,
     storageTemplate: Template.fromStack(platform.storage),

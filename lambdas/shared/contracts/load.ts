@@ -23,11 +23,16 @@ export function loadGoldContracts(dir: string = join(DEFAULT_CONTRACTS_DIR, 'gol
   return loadAll(dir, parseGoldContract);
 }
 
-function loadAll<T extends { id: string; file: string }>(dir: string, parse: (text: string, file: string) => T): T[] {
-  const files = readdirSync(dir, { withFileTypes: true })
+/** The contract files `loadContracts` and `loadGoldContracts` read in `dir`: `*.yaml` and `*.yml` directly inside, by name. */
+export function contractFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
     .map((e) => e.name)
     .sort();
+}
+
+function loadAll<T extends { id: string; file: string }>(dir: string, parse: (text: string, file: string) => T): T[] {
+  const files = contractFiles(dir);
   const issues: ContractIssue[] = [];
   const contracts: T[] = [];
   for (const name of files) {

@@ -13,7 +13,7 @@ export type GoldDataset = string;
  * @throws Error on a reference to a missing dataset or a cycle
  */
 export function goldDatasets(sqlDir: string = DEFAULT_SQL_DIR): GoldDataset[] {
-  const names = readdirSync(join(sqlDir, 'gold')).filter((f) => /^[a-z][a-z0-9_]*\.sql$/.test(f)).map((f) => f.replace(/\.sql$/, '')).sort();
+  const names = goldSqlFiles(sqlDir).map((f) => f.replace(/\.sql$/, ''));
   const deps = new Map(names.map((n) => [n, [...goldSqlText(n, sqlDir).matchAll(/\$\{gold\}\.([a-z0-9_]+)/g)].map((m) => m[1])]));
   const ordered: GoldDataset[] = [];
   const visiting = new Set<string>();
@@ -28,6 +28,11 @@ export function goldDatasets(sqlDir: string = DEFAULT_SQL_DIR): GoldDataset[] {
   };
   for (const name of names) visit(name);
   return ordered;
+}
+
+/** The Gold SQL files of `<sqlDir>/gold/` that define datasets (`<name>.sql`, lower case), by name. */
+export function goldSqlFiles(sqlDir: string = DEFAULT_SQL_DIR): string[] {
+  return readdirSync(join(sqlDir, 'gold')).filter((f) => /^[a-z][a-z0-9_]*\.sql$/.test(f)).sort();
 }
 
 /** Names the Gold SQL may use: `${silver}`, `${gold}`, `${ops}` (databases) and `${as_of}` (a DATE expression). */
