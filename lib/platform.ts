@@ -112,7 +112,7 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
     catalog,
     transform,
     stateMachines: { 'gold-build': orchestration.goldBuild, replay: orchestration.replay },
-    api: api.http.api,
+    api: api.restApi.api,
   });
   for (const stack of [storage, catalog, transform, gold, orchestration, api, observability]) {
     Tags.of(stack).add('project', 'medallion-platform');

@@ -13,6 +13,8 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { stageConfig, type StageConfig } from '../lib/config/stage-config';
 import { bucketName, resourceName, type BucketPurpose } from '../lib/naming';
 import { startEmulator, type Emulator } from './emulator';
+import { transformEnvironmentVariables } from '../lambdas/transform/environment';
+import { DEFAULT_CONTRACTS_DIR } from '../lambdas/shared/contracts';
 
 /** Account and region the local platform pretends to be in; only names depend on them. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -94,13 +96,16 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-      SILVER_BUCKET: buckets.silver,
-      QUARANTINE_BUCKET: buckets.quarantine,
-      OPERATIONS_BUCKET: buckets.silver,
-      PROJECTION_START_DATE: config.catalog.projectionStartDate,
-      FUTURE_HORIZON_DAYS: String(config.catalog.futureHorizonDays),
-      MAX_FILE_BYTES: String(config.transform.maxFileMiB * 1024 * 1024),
-      PII_KEY_SECRET_ID: secretName,
+      ...transformEnvironmentVariables({
+        silverBucket: buckets.silver,
+        quarantineBucket: buckets.quarantine,
+        operationsBucket: buckets.silver,
+        projectionStartDate: config.catalog.projectionStartDate,
+        futureHorizonDays: config.catalog.futureHorizonDays,
+        maxFileBytes: config.transform.maxFileMiB * 1024 * 1024,
+        piiKeySecretId: secretName,
+        contractsDir: DEFAULT_CONTRACTS_DIR,
+      }),
       WORK_DIR: mkdtempSync(join(tmpdir(), 'medallion-work-')),
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -3,14 +3,9 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { goldDatasets } from '../shared/gold';
 import { buildGoldDataset, type GoldBuildDeps, type GoldBuildResult } from './build';
+import { requiredEnv } from '../shared/env';
 
 const logger = new Logger({ serviceName: 'medallion-gold-build' });
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
 
 let deps: GoldBuildDeps | undefined;
 function dependencies(): GoldBuildDeps {
@@ -18,9 +13,9 @@ function dependencies(): GoldBuildDeps {
     athena: new AthenaClient({}),
     glue: new GlueClient({}),
     settings: {
-      goldBucket: required('GOLD_BUCKET'),
-      databases: { silver: required('SILVER_DATABASE'), gold: required('GOLD_DATABASE'), ops: required('OPS_DATABASE') },
-      workGroup: required('WORKGROUP'),
+      goldBucket: requiredEnv('GOLD_BUCKET'),
+      databases: { silver: requiredEnv('SILVER_DATABASE'), gold: requiredEnv('GOLD_DATABASE'), ops: requiredEnv('OPS_DATABASE') },
+      workGroup: requiredEnv('WORKGROUP'),
       sqlDir: process.env.SQL_DIR,
     },
   };

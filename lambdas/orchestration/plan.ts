@@ -2,12 +2,7 @@ import { loadContracts } from '../shared/contracts';
 import { goldDatasets } from '../shared/gold';
 import { asOfSources, goldLineage, goldSources, planChecks, type GoldLineage, type QualityCheck } from '../shared/quality';
 import { asOfDates, type GoldBuildEvent } from '../gold-build/handler';
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
+import { requiredEnv } from '../shared/env';
 
 export interface PlanEvent {
   /** The execution input: `{datasets?, asOf?, from?, to?}`. */
@@ -54,7 +49,7 @@ export async function handler(event: PlanEvent): Promise<Plan> {
   // The gate checks the sources of the Gold datasets being built, and only those.
   const sources = goldSources(datasets);
   const checks = planChecks(loadContracts().filter((c) => sources.includes(c.name)), {
-    databases: { silver: required('SILVER_DATABASE'), ops: required('OPS_DATABASE') },
+    databases: { silver: requiredEnv('SILVER_DATABASE'), ops: requiredEnv('OPS_DATABASE') },
     asOf,
     // Only the Gold datasets that take the as-of date read their sources up to it.
     asOfDatasets: asOfSources(datasets),

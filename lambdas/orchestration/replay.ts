@@ -1,11 +1,6 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadContracts } from '../shared/contracts';
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
+import { requiredEnv } from '../shared/env';
 
 let sqs: SQSClient | undefined;
 const sqsClient = () => (sqs ??= new SQSClient({ maxAttempts: 5 }));
@@ -99,8 +94,8 @@ export type ReplayEvent =
 export async function handler(event: ReplayEvent): Promise<ReplayPlan | { sent: number; skipped: number }> {
   if ('action' in event && event.action === 'plan') return planReplay(event.request, loadContracts().map((c) => c.name));
   if (!('Items' in event) || !Array.isArray(event.Items)) throw new Error(`expected {action: 'plan', request} or a batch {Items, BatchInput} of listed objects`);
-  const bucket = required('BRONZE_BUCKET');
-  const queueUrl = required('BRONZE_QUEUE_URL');
+  const bucket = requiredEnv('BRONZE_BUCKET');
+  const queueUrl = requiredEnv('BRONZE_QUEUE_URL');
   const window = event.BatchInput?.window ?? null;
   const selected = event.Items.filter((o) => !o.Key.endsWith('/') && (!window || (deliveredAt(o) >= window.from && deliveredAt(o) <= window.to)));
   for (let i = 0; i < selected.length; i += 10) {

@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
@@ -6,6 +5,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { s3Client } from '../shared/aws-clients';
 import { loadContracts } from '../shared/contracts';
 import { METRICS_NAMESPACE } from '../shared/metrics';
+import { transformSettings } from './environment';
 import { piiPads } from './pii-key';
 import { processObject, type TransformDeps } from './process-object';
 import { objectsOf } from './s3-event';
@@ -13,26 +13,12 @@ import { objectsOf } from './s3-event';
 const logger = new Logger({ serviceName: 'medallion-transform' });
 const metrics = new Metrics({ namespace: process.env.METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName: 'transform' });
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
-
 let deps: TransformDeps | undefined;
 function dependencies(): TransformDeps {
   deps ??= {
     s3: s3Client(),
     contracts: new Map(loadContracts().map((c) => [c.name, c])),
-    settings: {
-      silverBucket: required('SILVER_BUCKET'),
-      quarantineBucket: required('QUARANTINE_BUCKET'),
-      operationsBucket: required('OPERATIONS_BUCKET'),
-      projectionStartDate: required('PROJECTION_START_DATE'),
-      futureHorizonDays: Number(process.env.FUTURE_HORIZON_DAYS ?? 1),
-      ...(process.env.MAX_FILE_BYTES ? { maxTextBytes: Number(process.env.MAX_FILE_BYTES) } : {}),
-      workDir: process.env.WORK_DIR ?? tmpdir(),
-    },
+    settings: transformSettings(),
     piiPads,
   };
   return deps;

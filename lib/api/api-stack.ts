@@ -5,7 +5,7 @@ import type { StageConfig } from '../config/stage-config';
 import type { GoldStack } from '../gold/gold-stack';
 import { glueDatabaseName } from '../naming';
 import type { StorageStack } from '../storage/storage-stack';
-import { HttpApi } from './http-api';
+import { PlatformRestApi } from './platform-rest-api';
 import { IngestFunction } from './ingest-function';
 import { QueryFunction } from './query-function';
 import type { PlatformData } from '../runtime/platform-data';
@@ -24,7 +24,7 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   readonly query: QueryFunction;
   readonly ingest: IngestFunction;
-  readonly http: HttpApi;
+  readonly restApi: PlatformRestApi;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -44,7 +44,8 @@ export class ApiStack extends Stack {
       encryptionKey: storage.key,
     });
     this.ingest = new IngestFunction(this, 'Ingest', { data: props.data, bronzeBucket: storage.bronze });
-    this.http = new HttpApi(this, 'Http', { config, functions: { query: this.query.function, ingest: this.ingest.function } });
-    new CfnOutput(this, 'ApiUrl', { value: this.http.api.url, description: 'Base URL of the HTTP API (routes under /v1)' });
+    // The construct id stays 'Http' so that the REST API keeps its logical id (and URL) across the rename.
+    this.restApi = new PlatformRestApi(this, 'Http', { config, functions: { query: this.query.function, ingest: this.ingest.function } });
+    new CfnOutput(this, 'ApiUrl', { value: this.restApi.api.url, description: 'Base URL of the HTTP API (routes under /v1)' });
   }
 }

@@ -14,6 +14,7 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName, transformRoleName } from '../naming';
 import { PlatformFunction } from '../runtime/platform-function';
 import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
+import { transformEnvironmentVariables } from '../../lambdas/transform/environment';
 
 const ROOT = join(__dirname, '..', '..');
 /** The DuckDB package shipped in the asset; its native binding is installed for the Lambda's architecture. */
@@ -66,14 +67,16 @@ export class TransformPipeline extends Construct {
       timeout: Duration.seconds(config.transform.timeoutSeconds),
       ephemeralStorageSize: Size.mebibytes(config.transform.ephemeralStorageMb),
       environment: {
-        SILVER_BUCKET: props.silver.bucketName,
-        QUARANTINE_BUCKET: props.quarantine.bucketName,
-        OPERATIONS_BUCKET: props.silver.bucketName,
-        PROJECTION_START_DATE: config.catalog.projectionStartDate,
-        FUTURE_HORIZON_DAYS: String(config.catalog.futureHorizonDays),
-        MAX_FILE_BYTES: String(config.transform.maxFileMiB * 1024 * 1024),
-        PII_KEY_SECRET_ID: this.piiKey.secretArn,
-        CONTRACTS_DIR: '/var/task/contracts',
+        ...transformEnvironmentVariables({
+          silverBucket: props.silver.bucketName,
+          quarantineBucket: props.quarantine.bucketName,
+          operationsBucket: props.silver.bucketName,
+          projectionStartDate: config.catalog.projectionStartDate,
+          futureHorizonDays: config.catalog.futureHorizonDays,
+          maxFileBytes: config.transform.maxFileMiB * 1024 * 1024,
+          piiKeySecretId: this.piiKey.secretArn,
+          contractsDir: '/var/task/contracts',
+        }),
         METRICS_NAMESPACE,
         POWERTOOLS_SERVICE_NAME: 'transform',
       },

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ROUTES } from '../../lambdas/api/routes';
-import { HttpApi } from '../../lib/api/http-api';
+import { PlatformRestApi } from '../../lib/api/platform-rest-api';
 import { STAGES } from '../../lib/config/stage-config';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
@@ -83,7 +83,7 @@ describe('api stack', () => {
   it('with api.manageAccountCloudWatchRole: sets the account CloudWatch role of API Gateway, kept on stack deletion', () => {
     const stack = new Stack(new App(), 'A');
     const fn = new lambda.Function(stack, 'F', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=1') });
-    new HttpApi(stack, 'Http', { config: { ...STAGES.dev, api: { ...STAGES.dev.api, manageAccountCloudWatchRole: true } }, functions: { query: fn, ingest: fn } });
+    new PlatformRestApi(stack, 'Http', { config: { ...STAGES.dev, api: { ...STAGES.dev.api, manageAccountCloudWatchRole: true } }, functions: { query: fn, ingest: fn } });
     const a = Template.fromStack(stack);
     const accounts = Object.values(resourcesOf(a, 'AWS::ApiGateway::Account'));
     expect(accounts.map((r) => r.DeletionPolicy)).toEqual(['Retain']);
@@ -149,7 +149,7 @@ describe('api stack', () => {
   it('with authorization api-key: every route method requires an API key of the usage plan', () => {
     const stack = new Stack(new App(), 'K');
     const fn = new lambda.Function(stack, 'F', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=1') });
-    new HttpApi(stack, 'Http', { config: { ...STAGES.dev, api: { ...STAGES.dev.api, authorization: 'api-key' } }, functions: { query: fn, ingest: fn } });
+    new PlatformRestApi(stack, 'Http', { config: { ...STAGES.dev, api: { ...STAGES.dev.api, authorization: 'api-key' } }, functions: { query: fn, ingest: fn } });
     const k = Template.fromStack(stack);
     const ms = Object.values(resourcesOf(k, 'AWS::ApiGateway::Method')).map((m) => m.Properties as any).filter((m) => m.HttpMethod !== 'OPTIONS');
     expect(ms).toHaveLength(ROUTES.length);

@@ -10,7 +10,7 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
 import { exactArnFinding } from '../nag-suppressions';
 
-export interface HttpApiProps {
+export interface PlatformRestApiProps {
   readonly config: StageConfig;
   /** The function serving each kind of route (`query`: GET routes, `ingest`: POST routes). */
   readonly functions: Readonly<Record<RouteFunction, IFunction>>;
@@ -35,13 +35,13 @@ function problemTemplate(type: string, title: string, status: number | undefined
  * throttling, a usage plan with quota, JSON access logs to a log group of their own, X-Ray tracing,
  * CORS from the config, and problem+json gateway responses (429, 413, 504, other 4xx/5xx).
  */
-export class HttpApi extends Construct {
+export class PlatformRestApi extends Construct {
   readonly api: apigw.RestApi;
   readonly accessLogs: logs.LogGroup;
   readonly usagePlan: apigw.UsagePlan;
   readonly apiKey?: apigw.IApiKey;
 
-  constructor(scope: Construct, id: string, props: HttpApiProps) {
+  constructor(scope: Construct, id: string, props: PlatformRestApiProps) {
     super(scope, id);
     const { config } = props;
     const a = config.api;
