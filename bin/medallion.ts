@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { ContractError } from '../lambdas/shared/contracts';
-import { StageConfigError } from '../lib/config/stage-config';
-import { addPlatform } from '../lib/platform';
+// The example app consumes the library's public entry point, as a team's own app would.
+import { addPlatform, ContractError, StageConfigError } from '../lib';
 
 const app = new App();
 const stage = (app.node.tryGetContext('stage') as string | undefined) ?? 'dev';

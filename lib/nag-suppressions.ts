@@ -31,8 +31,10 @@ export function exactArnFinding(finding: string): { regex: string } {
  * must pass: a new finding fails `cdk synth` and the nag test.
  */
 export function applyNagSuppressions(stack: Stack): void {
-  if (stack.node.tryFindChild(BUCKET_NOTIFICATIONS_HANDLER)) {
-    NagSuppressions.addResourceSuppressionsByPath(stack, `/${stack.stackName}/${BUCKET_NOTIFICATIONS_HANDLER}/Role/Resource`, [
+  // Found by construct, not by a path built from the stack name: inside a Stage the path differs.
+  const role = stack.node.tryFindChild(BUCKET_NOTIFICATIONS_HANDLER)?.node.tryFindChild('Role')?.node.tryFindChild('Resource');
+  if (role) {
+    NagSuppressions.addResourceSuppressions(role, [
       {
         id: 'AwsSolutions-IAM4',
         reason:

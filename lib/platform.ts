@@ -1,5 +1,6 @@
 import { ApiStack } from './api/api-stack';
-import { Aspects, type App, type Environment, Tags } from 'aws-cdk-lib';
+import { Aspects, type Environment, Stage, type StageProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadContracts } from '../lambdas/shared/contracts';
 import { CatalogStack } from './catalog/catalog-stack';
@@ -46,7 +47,7 @@ export interface Platform {
  * Adds the platform's stacks for one stage to an app. Contracts and stage config are validated first, so
  * an invalid one fails synth with a precise message before any construct exists.
  */
-export function addPlatform(app: App, options: PlatformOptions): Platform {
+export function addPlatform(app: Construct, options: PlatformOptions): Platform {
   const config = stageConfig(options.stage, options.stages);
   const data = platformData(options);
   const contracts = loadContracts(data.contractsDir);
@@ -121,4 +122,21 @@ export function addPlatform(app: App, options: PlatformOptions): Platform {
   }
   if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
   return { config, storage, catalog, transform, gold, orchestration, api, observability };
+}
+
+/** Props of a `MedallionStage`: the stage config to deploy and where the contracts and Gold SQL are. */
+export interface MedallionStageProps extends StageProps, Omit<PlatformOptions, 'env'> {}
+
+/**
+ * The whole platform of one stage as a CDK `Stage`: its seven stacks (storage, catalog, transform, Gold,
+ * orchestration, API, observability), for a CDK Pipelines pipeline (`pipeline.addStage(new
+ * MedallionStage(…))`) or any app. The stage's account and region are the Stage's `env`.
+ */
+export class MedallionStage extends Stage {
+  readonly platform: Platform;
+
+  constructor(scope: Construct, id: string, props: MedallionStageProps) {
+    super(scope, id, props);
+    this.platform = addPlatform(this, { ...props, env: props.env });
+  }
 }
