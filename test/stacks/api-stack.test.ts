@@ -6,8 +6,8 @@ import { PlatformRestApi } from '../../lib/api/platform-rest-api';
 import { STAGES } from '../../lib/config/stage-config';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
-const dev = synthesizePlatform('dev');
-const prod = synthesizePlatform('prod');
+const dev = synthesizePlatform('dev', { bundle: false });
+const prod = synthesizePlatform('prod', { bundle: false });
 const t = dev.apiTemplate;
 const methods = Object.values(resourcesOf(t, 'AWS::ApiGateway::Method')).map((m) => m.Properties as any);
 const routeMethods = methods.filter((m) => m.HttpMethod !== 'OPTIONS');

@@ -1,7 +1,7 @@
 import { LINEAGE_COLUMNS, loadContracts } from '../../lambdas/shared/contracts';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
-const dev = synthesizePlatform('dev');
+const dev = synthesizePlatform('dev', { bundle: false });
 const t = dev.catalogTemplate;
 const contracts = loadContracts();
 const tables = Object.values(resourcesOf(t, 'AWS::Glue::Table')).map((r) => r.Properties as Record<string, any>);
@@ -111,7 +111,7 @@ describe('catalog stack', () => {
   });
 
   it('prod uses its own cutoff', () => {
-    const prod = synthesizePlatform('prod');
+    const prod = synthesizePlatform('prod', { bundle: false });
     const [wg] = Object.values(resourcesOf(prod.catalogTemplate, 'AWS::Athena::WorkGroup'));
     expect((wg.Properties as any).WorkGroupConfiguration.BytesScannedCutoffPerQuery).toBe(100 * 1024 ** 3);
   });

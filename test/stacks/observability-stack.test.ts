@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
-const dev = synthesizePlatform('dev');
+const dev = synthesizePlatform('dev', { bundle: false });
 const t = dev.observabilityTemplate;
 const alarms = () => Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as any);
 

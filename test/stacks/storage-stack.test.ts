@@ -7,8 +7,8 @@ import { addPlatform } from '../../lib/platform';
 import { BRONZE_NO_READERS_WARNING } from '../../lib/storage/storage-stack';
 import { resourcesOf, synthesizePlatform } from './platform-fixture';
 
-const dev = synthesizePlatform('dev');
-const prod = synthesizePlatform('prod');
+const dev = synthesizePlatform('dev', { bundle: false });
+const prod = synthesizePlatform('prod', { bundle: false });
 const t = dev.storageTemplate;
 
 const buckets = resourcesOf(t, 'AWS::S3::Bucket');
