@@ -1,9 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { goldDatasets } from '../../lambdas/shared/gold';
+import { addPlatform } from '../../lib';
 
 const GOLD_DATASETS = goldDatasets();
-import { resourcesOf, synthesizePlatform } from './platform-fixture';
+import { CDK_JSON_CONTEXT, resourcesOf, synthesizePlatform } from './platform-fixture';
 
 const dev = synthesizePlatform('dev');
 const t = dev.goldTemplate;
@@ -64,5 +68,38 @@ describe('gold stack', () => {
     const dir = (dev.gold.node.root as unknown as { synth: () => { directory: string } }).synth().directory;
     const asset = join(dir, `asset.${(fn!.Properties as any).Code.S3Key.replace(/\.zip$/, '')}`);
     expect(readdirSync(join(asset, 'sql', 'gold')).sort()).toEqual(GOLD_DATASETS.map((d) => `${d}.sql`).sort());
+  });
+});
+
+describe('grantReadGold', () => {
+  const policyOf = (withViews: boolean) => {
+    const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+    const platform = addPlatform(app, { stage: 'dev', nag: false });
+    const consumer = new Stack(app, 'Consumer');
+    const role = new iam.Role(consumer, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() });
+    platform.gold.grantReadGold(role, { views: withViews });
+    const statements = Object.values(Template.fromStack(consumer).findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+    return statements.map((st) => [[st.Action].flat().join(' '), JSON.stringify(st.Resource)]);
+  };
+
+  it('lets a role query the published Gold builds through the workgroup, and nothing of silver', () => {
+    const statements = policyOf(false);
+    expect(statements[0]).toEqual([
+      'athena:GetQueryExecution athena:GetQueryResults athena:GetWorkGroup athena:StartQueryExecution athena:StopQueryExecution',
+      expect.stringContaining(':workgroup/medallion-dev-analytics'),
+    ]);
+    expect(statements[1][0]).toBe('glue:GetDatabase glue:GetDatabases glue:GetPartition glue:GetPartitions glue:GetTable glue:GetTables');
+    expect(statements[1][1]).toContain('medallion_dev_gold/*');
+    expect(statements[1][1]).not.toContain('medallion_dev_silver');
+    expect(statements.map(([, r]) => r).join(' ')).not.toMatch(/Silver/);
+    expect(statements.some(([a, r]) => a.includes('s3:GetObject*') && /Gold/.test(r))).toBe(true);
+    expect(statements.some(([a, r]) => a.includes('s3:PutObject') && /AthenaResults/.test(r) && r.includes('/results/*'))).toBe(true);
+    expect(statements.some(([a]) => a.includes('kms:Decrypt'))).toBe(true);
+  });
+
+  it('with views: the silver tables and objects the views read, too', () => {
+    const statements = policyOf(true);
+    expect(statements[1][1]).toContain('medallion_dev_silver/*');
+    expect(statements.some(([a, r]) => a.includes('s3:GetObject*') && /Silver/.test(r))).toBe(true);
   });
 });

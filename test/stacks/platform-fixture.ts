@@ -16,7 +16,7 @@ export interface SynthesizedPlatform extends Platform {
 }
 
 /** The feature flags of cdk.json, so that tests build the app exactly as `cdk synth` does. */
-const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 export interface FixtureOptions {
   /** Stage configs to pick the stage from. @default STAGES of lib/config/stage-config.ts */
