@@ -196,7 +196,7 @@ function fromRule(contract: DatasetContract, latest: string, rule: QualityRule):
       return { id: `${contract.name}.missing.${rule.column}`, check: rule.name, kind: 'missing', ...common, sql: ratio(`${ident(rule.column!)} IS NULL${blank}`) };
     }
     case 'invalidValues':
-      // Enforced per row by the transform (parse.ts only accepts mustBe: 0), never reaches a plan.
+      // Enforced per row by the transform (the contract parser only accepts mustBe: 0), never reaches a plan.
       throw new Error(`${contract.file}: invalidValues is enforced per row by the transform, not by the quality gate`);
   }
 }
