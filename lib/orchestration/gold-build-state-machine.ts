@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,10 +11,11 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
-import { OPERATIONS_PREFIX } from '../../lambdas/shared/manifest';
 import { QUALITY_RESULTS_PREFIX, RUNS_PREFIX, type RunRecord } from '../../lambdas/shared/quality';
 import { PlatformFunction } from '../runtime/platform-function';
+import { alertTask, failureMessage } from './alert-task';
 import { ScopedAthenaGetQueryResults, ScopedAthenaStartQueryExecution } from './athena-tasks';
+import { checkQueryPolicies, checkResultPolicies } from './check-policies';
 import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
 
 const ROOT = join(__dirname, '..', '..');
@@ -63,7 +63,6 @@ export class GoldBuildStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: GoldBuildStateMachineProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const { databases } = props;
     this.planFunction = new PlatformFunction(this, 'Plan', {
       entry: join(ROOT, 'lambdas', 'orchestration', 'plan.ts'),
@@ -84,39 +83,8 @@ export class GoldBuildStateMachine extends Construct {
     props.silverBucket.grantPut(this.recordFunction, `${RUNS_PREFIX}*`);
     props.encryptionKey.grantEncrypt(this.recordFunction);
 
-    // What a check query reads, with the caller's credentials: the silver tables of the contracts and the
-    // run manifests (Glue and S3), and the workgroup's results.
-    const checkQueryPolicies = [
-      new iam.PolicyStatement({
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
-        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroup })],
-      }),
-      new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: databases.silver }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: databases.ops }),
-          ...props.contracts.map((c) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databases.silver}/${c.name}` })),
-          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databases.ops}/manifests` }),
-        ],
-      }),
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [...props.contracts.map((c) => props.silverBucket.arnForObjects(`${c.name}/*`)), props.silverBucket.arnForObjects(`${OPERATIONS_PREFIX}manifests/*`)],
-      }),
-      new iam.PolicyStatement({ actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [props.silverBucket.bucketArn, props.resultsBucket.bucketArn] }),
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [props.resultsBucket.arnForObjects('results/*')],
-      }),
-      new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.encryptionKey.keyArn] }),
-    ];
-    const resultsPolicies = [
-      new iam.PolicyStatement({ actions: ['athena:GetQueryResults'], resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroup })] }),
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.resultsBucket.arnForObjects('results/*')] }),
-      new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn] }),
-    ];
+    const checkPolicies = checkQueryPolicies(this, props);
+    const resultsPolicies = checkResultPolicies(this, props);
     const athenaRetry = { errors: ATHENA_TRANSIENT_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, maxDelay: Duration.seconds(60), jitterStrategy: sfn.JitterType.FULL };
 
     // Failure path: alert, record the run, fail. Every task and Map state is caught into it.
@@ -132,13 +100,7 @@ export class GoldBuildStateMachine extends Construct {
       });
     const recordFailed = recordRunTask('RecordFailedRun', 'FAILED', sfn.JsonPath.DISCARD);
     recordFailed.addCatch(failed, { resultPath: '$.recordError' });
-    const notifyFailure = new tasks.SnsPublish(this, 'NotifyFailure', {
-      topic: props.alertTopic,
-      subject: `${props.stateMachineName} failed`,
-      message: sfn.TaskInput.fromText(sfn.JsonPath.format(`${props.stateMachineName} execution {} failed: {}: {}`, sfn.JsonPath.executionName, sfn.JsonPath.stringAt('$.error.Error'), sfn.JsonPath.stringAt('$.error.Cause'))),
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    notifyFailure.addRetry({ errors: ['SNS.ThrottledException', 'SNS.InternalErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+    const notifyFailure = alertTask(this, 'NotifyFailure', { topic: props.alertTopic, subject: `${props.stateMachineName} failed`, message: failureMessage(props.stateMachineName) });
     notifyFailure.addCatch(recordFailed, { resultPath: '$.notifyError' });
     const failure = notifyFailure.next(recordFailed).next(failed);
     const catchAll = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
@@ -160,7 +122,7 @@ export class GoldBuildStateMachine extends Construct {
       resultSelector: { id: sfn.JsonPath.stringAt('$.QueryExecution.QueryExecutionId') },
       resultPath: '$.query',
       taskTimeout: sfn.Timeout.duration(Duration.minutes(30)),
-      policies: checkQueryPolicies,
+      policies: checkPolicies,
     });
     startQuery.addRetry(athenaRetry);
     // A query that ends FAILED (e.g. Athena's transient "exhausted resources") is run again once.
@@ -205,13 +167,7 @@ export class GoldBuildStateMachine extends Construct {
     // blocked dataset with the checks that block it), after the alert and the run record.
     const blocked = new sfn.Fail(this, 'QualityGateFailed', { error: 'QualityGateFailed', causePath: sfn.JsonPath.stringAt('$.gate.message') });
     const alertGate = (id: string, subject: string) => {
-      const alert = new tasks.SnsPublish(this, id, {
-        topic: props.alertTopic,
-        subject: `${props.stateMachineName}: ${subject}`,
-        message: sfn.TaskInput.fromJsonPathAt('$.gate.message'),
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      alert.addRetry({ errors: ['SNS.ThrottledException', 'SNS.InternalErrorException'], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4 });
+      const alert = alertTask(this, id, { topic: props.alertTopic, subject: `${props.stateMachineName}: ${subject}`, message: sfn.TaskInput.fromJsonPathAt('$.gate.message') });
       alert.addCatch(failure, catchAll);
       return alert;
     };

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding } from '../nag-suppressions';
 import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
+import { alertTask, failureMessage } from './alert-task';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -58,12 +59,7 @@ export class ReplayStateMachine extends Construct {
     props.queue.grantSendMessages(this.function);
 
     const failed = new sfn.Fail(this, 'ReplayFailed', { error: 'ReplayFailed', causePath: sfn.JsonPath.stringAt('$.error.Cause') });
-    const notifyFailure = new tasks.SnsPublish(this, 'NotifyFailure', {
-      topic: props.alertTopic,
-      subject: `${props.stateMachineName} failed`,
-      message: sfn.TaskInput.fromText(sfn.JsonPath.format(`${props.stateMachineName} execution {} failed: {}: {}`, sfn.JsonPath.executionName, sfn.JsonPath.stringAt('$.error.Error'), sfn.JsonPath.stringAt('$.error.Cause'))),
-      resultPath: sfn.JsonPath.DISCARD,
-    });
+    const notifyFailure = alertTask(this, 'NotifyFailure', { topic: props.alertTopic, subject: `${props.stateMachineName} failed`, message: failureMessage(props.stateMachineName) });
     notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
     const failure = notifyFailure.next(failed);
     const catchAll = { errors: [sfn.Errors.ALL], resultPath: '$.error' };

@@ -152,6 +152,12 @@ describe('orchestration stack: replay state machine', () => {
     expect(machine('medallion-dev-replay')[1].Properties).toMatchObject({ TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false } });
   });
 
+  it('alerts on failure as gold-build does: the same message, retried on SNS throttling', () => {
+    expect(replay.States.NotifyFailure).toMatchObject({ Resource: 'arn:aws:states:::sns:publish', Next: 'ReplayFailed', Retry: goldBuild.States.NotifyFailure.Retry });
+    expect(replay.States.NotifyFailure.Retry).toEqual([{ ErrorEquals: ['SNS.ThrottledException', 'SNS.InternalErrorException'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 }]);
+    expect(replay.States.NotifyFailure.Parameters['Message.$']).toBe("States.Format('medallion-dev-replay execution {} failed: {}: {}', $$.Execution.Name, $.error.Error, $.error.Cause)");
+  });
+
   it('reads no bronze object itself: it lists the bucket, the transform reads', () => {
     const all = statementsOf('ReplayStateMachineRole').flatMap(actions);
     expect(all).toContain('s3:ListBucket');
