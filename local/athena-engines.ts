@@ -255,18 +255,20 @@ async function outcome(engine: AthenaEngine, sql: string, parameters: readonly s
   }
 }
 
+/** A column as compared: name and type, with precision and scale for decimals (varchar lengths differ by engine and are not read). */
+const columnSignature = (c: AthenaColumn): string => `${c.name} ${c.type}${c.type === 'decimal' ? `(${c.precision},${c.scale})` : ''}`;
+
 function describe(o: Outcome): string {
   if (!o.ok) return `failed: ${o.error}`;
-  const header = o.result.columns.map((c) => `${c.name} ${c.type}${c.type === 'decimal' ? `(${c.precision},${c.scale})` : ''}`).join(', ');
+  const header = o.result.columns.map(columnSignature).join(', ');
   const rows = o.result.rows.slice(0, 20).map((r) => JSON.stringify(r));
   return [`columns [${header}]`, ...rows, ...(o.result.rows.length > 20 ? [`… ${o.result.rows.length} rows in all`] : [])].join('\n    ');
 }
 
 /** Why two results differ, or undefined when they are the same (type by type, value by value). */
 export function resultDifference(sql: string, a: AthenaResult, b: AthenaResult): string | undefined {
-  const signature = (c: AthenaColumn): string => `${c.name} ${c.type}${c.type === 'decimal' ? `(${c.precision},${c.scale})` : ''}`;
-  const columnsA = a.columns.map(signature).join(', ');
-  const columnsB = b.columns.map(signature).join(', ');
+  const columnsA = a.columns.map(columnSignature).join(', ');
+  const columnsB = b.columns.map(columnSignature).join(', ');
   if (columnsA !== columnsB) return 'the columns differ';
   if (a.rows.length !== b.rows.length) return `${a.rows.length} rows against ${b.rows.length}`;
   // Without a top-level ORDER BY the order of rows is not defined: compare them as multisets.

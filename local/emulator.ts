@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { forwardRequest, listenOnLoopback } from './http-forward';
 
 const ROOT = join(__dirname, '..');
 
@@ -149,35 +150,12 @@ function signingService(req: IncomingMessage): string | undefined {
  * An HTTP router on 127.0.0.1:`port`: calls signed for MOTO_SERVED_SERVICES go to `moto`, everything else
  * (and LocalStack's own `/_localstack/…` endpoints) to `localstack`. Bodies are streamed both ways.
  */
-function startRouter(port: number, localstack: string, moto: string): Promise<() => Promise<void>> {
+async function startRouter(port: number, localstack: string, moto: string): Promise<() => Promise<void>> {
   const server = createHttpServer((req, res) => {
     const service = signingService(req);
-    const target = new URL(service && (MOTO_SERVED_SERVICES as readonly string[]).includes(service) ? moto : localstack);
-    // The body is streamed right away: no 100-continue handshake upstream.
-    const headers = { ...req.headers };
-    delete headers.expect;
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', (e) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`emulator router: ${target.origin} failed: ${e.message}`);
-    });
-    req.pipe(upstream);
+    forwardRequest(req, res, new URL(service && (MOTO_SERVED_SERVICES as readonly string[]).includes(service) ? moto : localstack), 'emulator router');
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () =>
-      resolve(
-        () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      ),
-    );
-  });
+  return (await listenOnLoopback(server, port)).close;
 }
 
 /**

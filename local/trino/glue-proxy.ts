@@ -1,5 +1,5 @@
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { forwardRequest, listenOnLoopback } from '../http-forward';
 
 /**
  * Column statistics operations moto does not implement, with the answer Glue gives when there are none:
@@ -29,42 +29,21 @@ export async function startGlueProxy(target: string): Promise<{ endpoint: string
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       let body = Buffer.concat(chunks);
-      const target = String(req.headers['x-amz-target']);
-      if (target in NO_COLUMN_STATISTICS) {
+      const operation = String(req.headers['x-amz-target']);
+      if (operation in NO_COLUMN_STATISTICS) {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify(NO_COLUMN_STATISTICS[target]));
+        res.end(JSON.stringify(NO_COLUMN_STATISTICS[operation]));
         return;
       }
-      if (target === 'AWSGlue.GetPartitions') {
+      if (operation === 'AWSGlue.GetPartitions') {
         const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
         if (input.Expression === '') {
           delete input.Expression;
           body = Buffer.from(JSON.stringify(input));
         }
       }
-      const headers = { ...req.headers, 'content-length': String(body.length) };
-      delete headers.expect;
-      const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      forward.on('error', (e) => {
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(`Glue proxy: ${upstream.origin} failed: ${e.message}`);
-      });
-      forward.end(body);
+      forwardRequest(req, res, upstream, 'Glue proxy', body);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
+  return listenOnLoopback(server);
 }

@@ -1,8 +1,9 @@
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { asOfExpression, goldDatasets, goldSqlText, renderGoldSql } from '../../lambdas/shared/gold';
 import type { LocalAthena } from '../../local/athena-server';
 import { startPlatformAthena } from '../../local/athena';
+import { athenaRows } from '../fixtures/athena-rows';
 import { startE2E, type E2E } from './harness';
 
 let e2e: E2E;
@@ -23,18 +24,7 @@ afterAll(async () => {
   await e2e?.close();
 });
 
-async function query(sql: string): Promise<(string | null)[][]> {
-  const { QueryExecutionId } = await client.send(new StartQueryExecutionCommand({ QueryString: sql, WorkGroup: 'medallion-dev-analytics' }));
-  for (;;) {
-    const { QueryExecution } = await client.send(new GetQueryExecutionCommand({ QueryExecutionId }));
-    const state = QueryExecution!.Status!.State;
-    if (state === 'FAILED') throw new Error(QueryExecution!.Status!.StateChangeReason);
-    if (state === 'SUCCEEDED') break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const page = await client.send(new GetQueryResultsCommand({ QueryExecutionId }));
-  return page.ResultSet!.Rows!.slice(1).map((r) => r.Data!.map((d) => d.VarCharValue ?? null));
-}
+const query = (sql: string) => athenaRows(client, sql, { workGroup: 'medallion-dev-analytics' });
 
 describe('local Athena over the emulator silver bucket', () => {
   it('queries silver tables and run manifests as soon as the transform wrote them', async () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { planQuery } from '../../lambdas/api/query-plan';
 import { filesSource, goldSource, qualitySource, runsSource } from '../../lambdas/api/sources';
@@ -12,6 +12,7 @@ import { planChecks } from '../../lambdas/shared/quality';
 import type { ComparingAthenaEngine } from '../../local/athena-engines';
 import { startLocalOrchestration, type LocalOrchestration } from '../../local/orchestration';
 import { startE2E, type E2E } from '../e2e/harness';
+import { athenaRows } from '../fixtures/athena-rows';
 import { GOLD_FIXTURE_AS_OF, writeGoldFixture } from '../fixtures/gold-silver';
 
 /**
@@ -59,26 +60,7 @@ afterAll(async () => {
 });
 
 /** Runs a statement through the local Athena; returns its rows as text, or throws its failure reason. */
-async function run(sql: string, parameters: readonly string[] = [], database = db.gold): Promise<(string | null)[][]> {
-  const { QueryExecutionId } = await athena.send(
-    new StartQueryExecutionCommand({ QueryString: sql, WorkGroup: 'medallion-dev-analytics', QueryExecutionContext: { Database: database }, ...(parameters.length ? { ExecutionParameters: [...parameters] } : {}) }),
-  );
-  for (;;) {
-    const { QueryExecution } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId }));
-    const state = QueryExecution!.Status!.State;
-    if (state === 'FAILED') throw new Error(QueryExecution!.Status!.StateChangeReason);
-    if (state === 'SUCCEEDED') break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const rows: (string | null)[][] = [];
-  let token: string | undefined;
-  do {
-    const page = await athena.send(new GetQueryResultsCommand({ QueryExecutionId, NextToken: token }));
-    rows.push(...page.ResultSet!.Rows!.map((r) => r.Data!.map((d) => d.VarCharValue ?? null)));
-    token = page.NextToken;
-  } while (token);
-  return rows.slice(1);
-}
+const run = (sql: string, parameters: readonly string[] = [], database = db.gold) => athenaRows(athena, sql, { workGroup: 'medallion-dev-analytics', database, parameters });
 
 describe('every Athena statement of the platform on DuckDB and on Trino', () => {
   it('Gold views: the deployed DDL is accepted by both, and every view gives the same rows, types and values', async () => {
