@@ -1,12 +1,11 @@
-import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../runtime/platform-function';
-import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
+import type { PlatformData } from '../runtime/platform-data';
+import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 
-const ROOT = join(__dirname, '..', '..');
 
 export interface IngestFunctionProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
@@ -26,14 +25,12 @@ export class IngestFunction extends Construct {
   constructor(scope: Construct, id: string, props: IngestFunctionProps) {
     super(scope, id);
     this.function = new PlatformFunction(this, 'Function', {
-      entry: join(ROOT, 'lambdas', 'api', 'ingest-handler.ts'),
+      source: PLATFORM_FUNCTIONS.ingest,
       description: 'HTTP API POST routes: ingest a batch into bronze, presigned uploads into bronze',
       memorySize: 512,
       timeout: Duration.seconds(29),
       environment: { BRONZE_BUCKET: props.bronzeBucket.bucketName, CONTRACTS_DIR: '/var/task/contracts', POWERTOOLS_SERVICE_NAME: 'api-ingest' },
-      bundling: {
-        commandHooks: bundledDataHooks(props.data, ['contracts']),
-      },
+      bundledData: { data: props.data, parts: ['contracts'] },
     });
     props.bronzeBucket.grantPut(this.function);
     NagSuppressions.addResourceSuppressions(

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -10,9 +9,9 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
 import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding } from '../nag-suppressions';
-import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
+import type { PlatformData } from '../runtime/platform-data';
+import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 
-const ROOT = join(__dirname, '..', '..');
 
 export interface QueryFunctionProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
@@ -52,7 +51,7 @@ export class QueryFunction extends Construct {
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
     this.function = new PlatformFunction(this, 'Function', {
-      entry: join(ROOT, 'lambdas', 'api', 'query-handler.ts'),
+      source: PLATFORM_FUNCTIONS.query,
       description: 'HTTP API GET routes: Gold datasets through Athena (parameterized), runs, quality, OpenAPI',
       memorySize: 512,
       // API Gateway ends the request at 29 s; the handler answers 504 with a queryId before that.
@@ -69,9 +68,7 @@ export class QueryFunction extends Construct {
         CONTRACTS_DIR: '/var/task/contracts',
         POWERTOOLS_SERVICE_NAME: 'api-query',
       },
-      bundling: {
-        commandHooks: bundledDataHooks(props.data, ['contracts', 'gold-contracts']),
-      },
+      bundledData: { data: props.data, parts: ['contracts', 'gold-contracts'] },
     });
     this.function.addToRolePolicy(
       new iam.PolicyStatement({

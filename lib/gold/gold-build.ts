@@ -11,9 +11,9 @@ import { publishedTableInput } from '../../lambdas/shared/gold';
 import { cfnTableInput } from '../catalog/table-inputs';
 import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding } from '../nag-suppressions';
-import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
+import type { PlatformData } from '../runtime/platform-data';
+import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 
-const ROOT = join(__dirname, '..', '..');
 
 export interface GoldBuildProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
@@ -47,7 +47,7 @@ export class GoldBuild extends Construct {
         }),
     );
     this.function = new PlatformFunction(this, 'Function', {
-      entry: join(ROOT, 'lambdas', 'gold-build', 'handler.ts'),
+      source: PLATFORM_FUNCTIONS.goldBuild,
       description: 'Builds Gold datasets for an as-of date and publishes them atomically',
       timeout: Duration.minutes(15),
       memorySize: 512,
@@ -59,9 +59,7 @@ export class GoldBuild extends Construct {
         WORKGROUP: props.workGroup,
         SQL_DIR: '/var/task/sql',
       },
-      bundling: {
-        commandHooks: bundledDataHooks(props.data, ['sql']),
-      },
+      bundledData: { data: props.data, parts: ['sql'] },
     });
     this.function.addToRolePolicy(
       new iam.PolicyStatement({

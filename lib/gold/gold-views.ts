@@ -7,9 +7,9 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import { goldDatasets, asOfExpression, goldSqlText, renderGoldSql, type GoldDataset } from '../../lambdas/shared/gold';
 import { PlatformFunction } from '../runtime/platform-function';
+import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 import { arnFinding, exactArnFinding } from '../nag-suppressions';
 import type { PlatformData } from '../runtime/platform-data';
 
@@ -25,7 +25,6 @@ export interface GoldViewsProps {
   readonly sourceBuckets: readonly IBucket[];
 }
 
-const ROOT = join(__dirname, '..', '..');
 
 /**
  * Every Gold dataset of sql/gold as an Athena view in the gold database, created with CREATE OR REPLACE VIEW
@@ -38,7 +37,7 @@ export class GoldViews extends Construct {
   constructor(scope: Construct, id: string, props: GoldViewsProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const handlerProps = { entry: join(ROOT, 'lambdas', 'gold-views', 'handler.ts'), timeout: Duration.minutes(1), memorySize: 256 };
+    const handlerProps = { source: PLATFORM_FUNCTIONS.goldViews, timeout: Duration.minutes(1), memorySize: 256 };
     const onEvent = new PlatformFunction(this, 'OnEvent', { ...handlerProps, handler: 'onEvent', description: 'Starts the DDL of a Gold view in Athena' });
     const isComplete = new PlatformFunction(this, 'IsComplete', { ...handlerProps, handler: 'isComplete', description: 'Waits for the DDL of a Gold view' });
     const glueArn = (resource: string) => stack.formatArn({ service: 'glue', resource, resourceName: undefined, arnFormat: undefined });

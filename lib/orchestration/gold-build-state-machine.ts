@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -16,9 +15,9 @@ import { PlatformFunction } from '../runtime/platform-function';
 import { alertTask, failureMessage } from './alert-task';
 import { ScopedAthenaGetQueryResults, ScopedAthenaStartQueryExecution } from './athena-tasks';
 import { checkQueryPolicies, checkResultPolicies } from './check-policies';
-import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
+import type { PlatformData } from '../runtime/platform-data';
+import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 
-const ROOT = join(__dirname, '..', '..');
 
 /** Errors of Athena's API that clear up when retried later. */
 export const ATHENA_TRANSIENT_ERRORS = ['Athena.TooManyRequestsException', 'Athena.InternalServerException'];
@@ -65,15 +64,15 @@ export class GoldBuildStateMachine extends Construct {
     super(scope, id);
     const { databases } = props;
     this.planFunction = new PlatformFunction(this, 'Plan', {
-      entry: join(ROOT, 'lambdas', 'orchestration', 'plan.ts'),
+      source: PLATFORM_FUNCTIONS.plan,
       description: 'gold-build: validates the request and plans the quality checks from the contracts',
       memorySize: 256,
       timeout: Duration.seconds(30),
       environment: { SILVER_DATABASE: databases.silver, OPS_DATABASE: databases.ops, CONTRACTS_DIR: '/var/task/contracts', SQL_DIR: '/var/task/sql' },
-      bundling: { commandHooks: bundledDataHooks(props.data, ['contracts', 'sql']) },
+      bundledData: { data: props.data, parts: ['contracts', 'sql'] },
     });
     this.recordFunction = new PlatformFunction(this, 'Record', {
-      entry: join(ROOT, 'lambdas', 'orchestration', 'record.ts'),
+      source: PLATFORM_FUNCTIONS.record,
       description: 'gold-build: evaluates and persists the quality results, writes the run record',
       memorySize: 256,
       timeout: Duration.seconds(60),

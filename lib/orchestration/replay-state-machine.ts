@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -10,10 +9,10 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding } from '../nag-suppressions';
-import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
+import type { PlatformData } from '../runtime/platform-data';
+import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 import { alertTask, failureMessage } from './alert-task';
 
-const ROOT = join(__dirname, '..', '..');
 
 export interface ReplayStateMachineProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
@@ -47,14 +46,12 @@ export class ReplayStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: ReplayStateMachineProps) {
     super(scope, id);
     this.function = new PlatformFunction(this, 'Function', {
-      entry: join(ROOT, 'lambdas', 'orchestration', 'replay.ts'),
+      source: PLATFORM_FUNCTIONS.replay,
       description: 'replay: validates the request and re-sends listed bronze objects to the bronze queue',
       memorySize: 256,
       timeout: Duration.minutes(2),
       environment: { BRONZE_BUCKET: props.bronzeBucket.bucketName, BRONZE_QUEUE_URL: props.queue.queueUrl, CONTRACTS_DIR: '/var/task/contracts' },
-      bundling: {
-        commandHooks: bundledDataHooks(props.data, ['contracts']),
-      },
+      bundledData: { data: props.data, parts: ['contracts'] },
     });
     props.queue.grantSendMessages(this.function);
 

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,12 +12,10 @@ import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics';
 import type { StageConfig } from '../config/stage-config';
 import { resourceName, transformRoleName } from '../naming';
 import { PlatformFunction } from '../runtime/platform-function';
-import { bundledDataHooks, type PlatformData } from '../runtime/platform-data';
+import type { PlatformData } from '../runtime/platform-data';
+import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 import { transformEnvironmentVariables } from '../../lambdas/transform/environment';
 
-const ROOT = join(__dirname, '..', '..');
-/** The DuckDB package shipped in the asset; its native binding is installed for the Lambda's architecture. */
-export const DUCKDB_PACKAGE = '@duckdb/node-api';
 
 export interface TransformPipelineProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
@@ -61,7 +58,7 @@ export class TransformPipeline extends Construct {
     });
     this.function = new PlatformFunction(this, 'Function', {
       description: 'Bronze → silver transform (DuckDB): validates every row against its data contract',
-      entry: join(ROOT, 'lambdas', 'transform', 'handler.ts'),
+      source: PLATFORM_FUNCTIONS.transform,
       role,
       memorySize: config.transform.memoryMb,
       timeout: Duration.seconds(config.transform.timeoutSeconds),
@@ -80,12 +77,7 @@ export class TransformPipeline extends Construct {
         METRICS_NAMESPACE,
         POWERTOOLS_SERVICE_NAME: 'transform',
       },
-      bundling: {
-        nodeModules: [DUCKDB_PACKAGE],
-        // npm installs the optional native binding that matches these, not the machine running cdk deploy.
-        environment: { npm_config_os: 'linux', npm_config_cpu: 'arm64', npm_config_libc: 'glibc' },
-        commandHooks: bundledDataHooks(props.data, ['contracts']),
-      },
+      bundledData: { data: props.data, parts: ['contracts'] },
     });
     this.function.addEventSource(
       new SqsEventSource(props.queue, {

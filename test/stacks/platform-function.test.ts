@@ -7,7 +7,7 @@ import { PlatformFunction } from '../../lib/runtime/platform-function';
 describe('PlatformFunction defaults', () => {
   const app = new App();
   const stack = new Stack(app, 'Functions');
-  new PlatformFunction(stack, 'Echo', { entry: join(__dirname, '..', 'fixtures', 'echo-handler.ts') });
+  new PlatformFunction(stack, 'Echo', { source: { name: 'echo', entry: join(__dirname, '..', 'fixtures', 'echo-handler.ts') } });
   const template = Template.fromStack(stack);
 
   it('runs Node.js 24 on arm64 with JSON logs, tracing and source maps', () => {
