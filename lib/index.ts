@@ -2,8 +2,9 @@
  * medallion-platform's public API: the platform as a CDK Stage or as stacks added to an app, the stage
  * configuration, and the building blocks each stack is made of.
  */
-export { addPlatform, MedallionStage, type MedallionStageProps, type Platform, type PlatformOptions } from './platform';
+export { addPlatform, platformStages, MedallionStage, type MedallionStageProps, type Platform, type PlatformOptions } from './platform';
 export { STAGES, stageConfig, StageConfigError, type ApiConfig, type LifecycleConfig, type StageConfig } from './config/stage-config';
+export { loadPlatformConfig, PlatformConfigError, resolveStages, type ConfigIssue, type LifecycleSettings, type PlatformConfig, type StageSettings } from './config/platform-config';
 export { platformData, type PlatformData } from './runtime/platform-data';
 export { StorageStack } from './storage/storage-stack';
 export { CatalogStack } from './catalog/catalog-stack';

@@ -4,7 +4,8 @@ import type { Construct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadContracts } from '../lambdas/shared/contracts';
 import { CatalogStack } from './catalog/catalog-stack';
-import { stageConfig, type StageConfig } from './config/stage-config';
+import { loadPlatformConfig, resolveStages, type PlatformConfig } from './config/platform-config';
+import { STAGES, stageConfig, type StageConfig } from './config/stage-config';
 import { applyNagSuppressions } from './nag-suppressions';
 import { GoldStack } from './gold/gold-stack';
 import { ObservabilityStack } from './observability/observability-stack';
@@ -14,9 +15,16 @@ import { TransformStack } from './transform/transform-stack';
 import { platformData } from './runtime/platform-data';
 
 export interface PlatformOptions {
-  /** Stage whose config to use. */
+  /** Stage whose config to use: a stage of `config` (or of `stages`). */
   readonly stage: string;
-  /** The stage configs `stage` is picked from. @default STAGES of lib/config/stage-config.ts */
+  /**
+   * The platform config: the path of a config file (YAML or JSON, see `medallion.config.yaml`), or the same
+   * as typed props. Checked against the JSON Schema and the stage rules; a problem fails synth with its
+   * file, line and column. Takes precedence over `stages`.
+   * @default the built-in `STAGES` (dev and prod), unless `stages` is given
+   */
+  readonly config?: PlatformConfig | string;
+  /** Complete stage configs to pick `stage` from (the typed alternative to `config`). @default STAGES */
   readonly stages?: Readonly<Record<string, StageConfig>>;
   /**
    * Folder of the data contracts: source contracts (`*.yaml` / `*.yml`) directly inside, Gold output
@@ -43,12 +51,19 @@ export interface Platform {
   readonly observability: ObservabilityStack;
 }
 
+/** The stage configs of the options: from `config` (a file or props), else `stages`, else the built-in ones. */
+export function platformStages(options: Pick<PlatformOptions, 'config' | 'stages'>): Readonly<Record<string, StageConfig>> {
+  if (typeof options.config === 'string') return loadPlatformConfig(options.config).stages;
+  if (options.config) return resolveStages(options.config);
+  return options.stages ?? STAGES;
+}
+
 /**
  * Adds the platform's stacks for one stage to an app. Contracts and stage config are validated first, so
  * an invalid one fails synth with a precise message before any construct exists.
  */
 export function addPlatform(app: Construct, options: PlatformOptions): Platform {
-  const config = stageConfig(options.stage, options.stages);
+  const config = stageConfig(options.stage, platformStages(options));
   const data = platformData(options);
   const contracts = loadContracts(data.contractsDir);
   const prefix = `${config.namePrefix}-${config.stage}`;

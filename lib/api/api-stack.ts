@@ -9,6 +9,7 @@ import { PlatformRestApi } from './platform-rest-api';
 import { IngestFunction } from './ingest-function';
 import { QueryFunction } from './query-function';
 import type { PlatformData } from '../runtime/platform-data';
+import { pinFeatureFlags } from '../feature-flags';
 
 export interface ApiStackProps extends StackProps {
   /** The contracts and Gold SQL folders synth read. */
@@ -28,6 +29,7 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config, storage, catalog } = props;
     // Before any grant: with the dependency declared, grants on the storage stack's key stay in this stack's role policies.
     this.addStackDependency(storage);

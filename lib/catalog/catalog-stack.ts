@@ -9,6 +9,7 @@ import { glueDatabaseName } from '../naming';
 import { AthenaWorkgroup } from './athena-workgroup';
 import { ContractTables } from './contract-tables';
 import { cfnTableInput, manifestsTableInput } from './table-inputs';
+import { pinFeatureFlags } from '../feature-flags';
 
 export const CATALOG_LAYERS = ['bronze', 'silver', 'gold', 'ops'] as const;
 export type CatalogLayer = (typeof CATALOG_LAYERS)[number];
@@ -38,6 +39,7 @@ export class CatalogStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CatalogStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config } = props;
     const databases = {} as Record<CatalogLayer, glue.CfnDatabase>;
     for (const layer of CATALOG_LAYERS) {

@@ -10,6 +10,7 @@ import type { StorageStack } from '../storage/storage-stack';
 import { GoldBuild } from './gold-build';
 import { GoldViews } from './gold-views';
 import type { PlatformData } from '../runtime/platform-data';
+import { pinFeatureFlags } from '../feature-flags';
 
 export interface GoldStackProps extends StackProps {
   /** The contracts and Gold SQL folders synth read. */
@@ -44,6 +45,7 @@ export class GoldStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GoldStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config, storage, catalog } = props;
     this.addStackDependency(storage);
     this.addStackDependency(catalog);

@@ -11,6 +11,7 @@ import type { TransformStack } from '../transform/transform-stack';
 import { PlatformAlarms } from './platform-alarms';
 import { PlatformDashboard } from './platform-dashboard';
 import { qualityChecksFailed, qualityGateBlocked } from './platform-metrics';
+import { pinFeatureFlags } from '../feature-flags';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly config: StageConfig;
@@ -32,6 +33,7 @@ export class ObservabilityStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config, storage, transform } = props;
     this.dashboard = new PlatformDashboard(this, 'Dashboard', {
       dashboardName: dashboardName(config, this.region),

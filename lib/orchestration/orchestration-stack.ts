@@ -14,6 +14,7 @@ import { GoldBuildStateMachine } from './gold-build-state-machine';
 import { OperationsTables } from './operations-tables';
 import { ReplayStateMachine } from './replay-state-machine';
 import type { PlatformData } from '../runtime/platform-data';
+import { pinFeatureFlags } from '../feature-flags';
 
 export interface OrchestrationStackProps extends StackProps {
   /** The contracts and Gold SQL folders synth read. */
@@ -42,6 +43,7 @@ export class OrchestrationStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OrchestrationStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config, storage, catalog, gold } = props;
     for (const stack of [storage, catalog, gold]) this.addStackDependency(stack);
     const databases = { silver: glueDatabaseName(config, 'silver'), gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') };

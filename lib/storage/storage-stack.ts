@@ -7,6 +7,7 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName, transformRoleName } from '../naming';
 import { BronzeNotificationQueue } from './bronze-notification-queue';
 import { DataLakeBucket, type PrefixExpiration } from './data-lake-bucket';
+import { pinFeatureFlags } from '../feature-flags';
 
 /** Id of the synth warning about a protected stage whose bronze no role but the transform may read. */
 export const BRONZE_NO_READERS_WARNING = 'medallion:bronze-readers-none';
@@ -34,6 +35,7 @@ export class StorageStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config } = props;
     this.key = new kms.Key(this, 'DataKey', {
       alias: `alias/${resourceName(config, 'data')}`,

@@ -11,6 +11,7 @@ import { resourceName } from '../naming';
 import type { StorageStack } from '../storage/storage-stack';
 import { TransformPipeline } from './transform-pipeline';
 import type { PlatformData } from '../runtime/platform-data';
+import { pinFeatureFlags } from '../feature-flags';
 
 export interface TransformStackProps extends StackProps {
   /** The contracts and Gold SQL folders synth read. */
@@ -26,6 +27,7 @@ export class TransformStack extends Stack {
 
   constructor(scope: Construct, id: string, props: TransformStackProps) {
     super(scope, id, props);
+    pinFeatureFlags(this);
     const { config, storage } = props;
     // Declared first so that grants on storage resources go to this stack's policies, not to their
     // resource policies (which would make storage depend on this stack).

@@ -1,5 +1,5 @@
-import { STAGES, StageConfigError, scheduleExpressionProblem, stageConfig, validateStageConfig, type StageConfig } from '../lib/config/stage-config';
-import { bucketName, bucketNameProblems, glueDatabaseName } from '../lib/naming';
+import { STAGES, StageConfigError, scheduleExpressionProblem, stageConfig, validateStageConfig, type StageConfig } from '../../lib/config/stage-config';
+import { bucketName, bucketNameProblems, glueDatabaseName } from '../../lib/naming';
 
 const dev = STAGES.dev;
 
