@@ -121,64 +121,81 @@ async function runCommand(inputDir: string, opts: { out: string; endpoint?: stri
   }
 }
 
-const program = new Command('local')
-  .description('Run the medallion platform on this machine with the same handlers, contracts and SQL as in AWS.')
-  .option('--endpoint <url>', 'use an AWS emulator already running (LocalStack, moto) instead of starting moto; AWS_ENDPOINT_URL works too')
-  .addOption(
-    new Option(
-      '--engine <engine>',
-      'engine of the local Athena: duckdb (embedded, starts at once), trino (Trino 476, the engine of Athena engine v3: checks Gold SQL as Athena runs it; needs Java 24+, downloads about 450 MB once), or compare (both, failing a statement on which they disagree)',
+/** The `local` command: the local platform's CLI (`npm run local`, `npx medallion local`). */
+export function localCommand(): Command {
+  const program = new Command('local')
+    .description('Run the medallion platform on this machine with the same handlers, contracts and SQL as in AWS.')
+    .option('--endpoint <url>', 'use an AWS emulator already running (LocalStack, moto) instead of starting moto; AWS_ENDPOINT_URL works too')
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'engine of the local Athena: duckdb (embedded, starts at once), trino (Trino 476, the engine of Athena engine v3: checks Gold SQL as Athena runs it; needs Java 24+, downloads about 450 MB once), or compare (both, failing a statement on which they disagree)',
+      )
+        .choices(ATHENA_ENGINES)
+        .default('duckdb')
+        .env('MEDALLION_ATHENA_ENGINE'),
     )
-      .choices(ATHENA_ENGINES)
-      .default('duckdb')
-      .env('MEDALLION_ATHENA_ENGINE'),
-  )
-  .hook('preAction', () => {
-    // Read by every local Athena the command starts.
-    process.env.MEDALLION_ATHENA_ENGINE = program.opts<{ engine: string }>().engine;
+    .addOption(new Option('--contracts <dir>', 'folder of the data contracts (source contracts, Gold contracts in gold/)').default('contracts').env('CONTRACTS_DIR'))
+    .addOption(new Option('--sql <dir>', 'folder of the Gold SQL (gold/<dataset>.sql)').default('sql').env('SQL_DIR'))
+    .addOption(new Option('--config <file>', 'platform config file (stages and settings); default: medallion.config.yaml when present, else the built-in stages').env('MEDALLION_CONFIG'))
+    .addOption(new Option('--stage <name>', "stage of the config whose settings name and size the local resources; default: dev, else the config's first").env('MEDALLION_STAGE'))
+    .hook('preAction', () => {
+      // Read by every local Athena, handler and check the command starts (as the deployed functions read theirs).
+      const o = program.opts<{ engine: string; contracts: string; sql: string; config?: string; stage?: string }>();
+      process.env.MEDALLION_ATHENA_ENGINE = o.engine;
+      process.env.CONTRACTS_DIR = resolve(o.contracts);
+      process.env.SQL_DIR = resolve(o.sql);
+      if (o.config) process.env.MEDALLION_CONFIG = resolve(o.config);
+      if (o.stage) process.env.MEDALLION_STAGE = o.stage;
+    });
+
+  program
+    .command('run')
+    .description('upload every file under <input-dir>/<dataset>/ to bronze, process them all, export results, exit')
+    .argument('<input-dir>', 'folder with one sub-folder per dataset')
+    .option('--out <dir>', 'output folder', './local-out')
+    .option('--as-of <date>', 'as-of date of the Gold build (YYYY-MM-DD)', isoDate)
+    .action(async (inputDir: string, opts: { out: string; asOf?: string }) => runCommand(inputDir, { ...opts, ...program.opts<{ endpoint?: string }>() }));
+
+  program
+    .command('generate')
+    .description('write sample source files for every dataset in the layout `run` reads')
+    .argument('<dir>', 'output folder')
+    .option('--rows <n>', 'number of prints (other sources scale from it)', positiveInt, 1000)
+    .option('--seed <n>', 'random seed; the same seed gives the same files', positiveInt, 42)
+    .option('--dirty', 'inject realistic defects', false)
+    .action(async (dir: string, opts: { rows: number; seed: number; dirty: boolean }) => {
+      const files = await generate(resolve(dir), opts);
+      console.log(`wrote ${files.length} files, ${files.reduce((n, f) => n + f.rows, 0)} rows, under ${resolve(dir)}`);
+    });
+
+  program
+    .command('serve')
+    .description('serve the HTTP API on 127.0.0.1 and process every object dropped into bronze, until Ctrl-C')
+    .option('--port <n>', 'port on 127.0.0.1', port, 3000)
+    .action(async (opts: { port: number }) => {
+      const platform = await startLocalPlatform({ endpoint: program.opts<{ endpoint?: string }>().endpoint });
+      try {
+        await serve(platform, opts.port);
+      } finally {
+        await platform.close();
+      }
+    });
+
+  program.action(async () => {
+    const input = mkdtempSync(join(tmpdir(), 'medallion-sample-'));
+    await generate(input, { rows: 2000, seed: 42, dirty: true });
+    console.log(`sample data: ${input}`);
+    await runCommand(input, { out: './local-out', thenServe: 3000, ...program.opts<{ endpoint?: string }>() });
   });
+  return program;
+}
 
-program
-  .command('run')
-  .description('upload every file under <input-dir>/<dataset>/ to bronze, process them all, export results, exit')
-  .argument('<input-dir>', 'folder with one sub-folder per dataset')
-  .option('--out <dir>', 'output folder', './local-out')
-  .option('--as-of <date>', 'as-of date of the Gold build (YYYY-MM-DD)', isoDate)
-  .action(async (inputDir: string, opts: { out: string; asOf?: string }) => runCommand(inputDir, { ...opts, ...program.opts<{ endpoint?: string }>() }));
-
-program
-  .command('generate')
-  .description('write sample source files for every dataset in the layout `run` reads')
-  .argument('<dir>', 'output folder')
-  .option('--rows <n>', 'number of prints (other sources scale from it)', positiveInt, 1000)
-  .option('--seed <n>', 'random seed; the same seed gives the same files', positiveInt, 42)
-  .option('--dirty', 'inject realistic defects', false)
-  .action(async (dir: string, opts: { rows: number; seed: number; dirty: boolean }) => {
-    const files = await generate(resolve(dir), opts);
-    console.log(`wrote ${files.length} files, ${files.reduce((n, f) => n + f.rows, 0)} rows, under ${resolve(dir)}`);
-  });
-
-program
-  .command('serve')
-  .description('serve the HTTP API on 127.0.0.1 and process every object dropped into bronze, until Ctrl-C')
-  .option('--port <n>', 'port on 127.0.0.1', port, 3000)
-  .action(async (opts: { port: number }) => {
-    const platform = await startLocalPlatform({ endpoint: program.opts<{ endpoint?: string }>().endpoint });
-    try {
-      await serve(platform, opts.port);
-    } finally {
-      await platform.close();
-    }
-  });
-
-program.action(async () => {
-  const input = mkdtempSync(join(tmpdir(), 'medallion-sample-'));
-  await generate(input, { rows: 2000, seed: 42, dirty: true });
-  console.log(`sample data: ${input}`);
-  await runCommand(input, { out: './local-out', thenServe: 3000, ...program.opts<{ endpoint?: string }>() });
-});
-
-program.parseAsync(process.argv).catch((e: Error) => {
-  console.error(`error: ${e.message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  localCommand()
+    .parseAsync(process.argv)
+    .catch((e: Error) => {
+      console.error(`error: ${e.message}`);
+      process.exit(1);
+    });
+}

@@ -5,8 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forwardRequest, listenOnLoopback } from './http-forward';
+import { packageRoot } from '../lib/runtime/function-code';
 
-const ROOT = join(__dirname, '..');
+const ROOT = packageRoot();
 
 /** The AWS emulators the local platform and the end-to-end tests run against. */
 export type EmulatorKind = 'moto' | 'localstack';
@@ -52,13 +53,13 @@ async function waitForHttp(url: string, timeoutMs: number, child?: ChildProcess)
   throw new Error(`the emulator did not answer on ${url} within ${timeoutMs} ms (${lastError})`);
 }
 
-/** The project's virtualenv Python with moto installed (created by scripts/python-tools.sh on first use). */
+/** The Python of .venv-local with the pinned moto server (installed by scripts/local-venv.sh on first use). */
 function motoPython(): string {
-  const python = join(ROOT, '.venv', 'bin', 'python');
+  const python = join(ROOT, '.venv-local', 'bin', 'python');
   const check = existsSync(python) ? spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore' }) : undefined;
   if (check?.status !== 0) {
-    const setup = spawnSync('bash', [join(ROOT, 'scripts', 'python-tools.sh')], { stdio: 'inherit' });
-    if (setup.status !== 0) throw new Error('could not install moto into .venv (scripts/python-tools.sh failed); is python3 with venv available?');
+    const setup = spawnSync('bash', [join(ROOT, 'scripts', 'local-venv.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (setup.status !== 0) throw new Error('could not install moto into .venv-local (scripts/local-venv.sh failed; see its output above); is python3 with venv available?');
   }
   return python;
 }

@@ -135,7 +135,7 @@ export interface GoldBuildRun {
  */
 export async function runGoldBuild(o: LocalOrchestration, input: Json, options: GoldBuildRunOptions = {}): Promise<GoldBuildRun> {
   const stage = o.platform.config.stage;
-  synthesized[stage] ??= synthesizedStateMachines(stage);
+  synthesized[stage] ??= synthesizedStateMachines(o.platform.config);
   const { definition, functions } = synthesized[stage].goldBuild;
   const athena = options.athena ?? new AthenaClient({ endpoint: o.athena.endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const invoke = options.invoke ?? (await inProcess());

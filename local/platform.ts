@@ -10,11 +10,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { stageConfig, type StageConfig } from '../lib/config/stage-config';
+import type { StageConfig } from '../lib/config/stage-config';
+import { localProject } from './project';
 import { bucketName, resourceName, type BucketPurpose } from '../lib/naming';
 import { startEmulator, type Emulator } from './emulator';
 import { transformEnvironmentVariables } from '../lambdas/transform/environment';
-import { DEFAULT_CONTRACTS_DIR } from '../lambdas/shared/contracts';
+import { defaultContractsDir } from '../lambdas/shared/contracts';
 
 /** Account and region the local platform pretends to be in; only names depend on them. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -36,7 +37,7 @@ export interface LocalPlatform {
 export interface LocalPlatformOptions {
   /** An emulator already running (LocalStack, moto); default: start moto. */
   readonly endpoint?: string;
-  /** Stage whose config names and sizes the resources. @default dev */
+  /** Stage whose config names and sizes the resources. @default the project's (see localProject) */
   readonly stage?: string;
 }
 
@@ -51,7 +52,8 @@ function clientConfig(endpoint: string) {
  * the same stage config and naming functions as the CDK stacks.
  */
 export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
-  const config = stageConfig(options.stage ?? 'dev');
+  // The project's config file and stage, its contracts and SQL checked first: a mistake fails here, before the emulator starts.
+  const { config } = localProject(options.stage);
   const emulator = await startEmulator(options.endpoint ?? process.env.AWS_ENDPOINT_URL);
   const s3 = new S3Client({ ...clientConfig(emulator.endpoint), forcePathStyle: true });
   const sqs = new SQSClient(clientConfig(emulator.endpoint));
@@ -104,7 +106,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         futureHorizonDays: config.catalog.futureHorizonDays,
         maxFileBytes: config.transform.maxFileMiB * 1024 * 1024,
         piiKeySecretId: secretName,
-        contractsDir: DEFAULT_CONTRACTS_DIR,
+        contractsDir: defaultContractsDir(),
       }),
       WORK_DIR: mkdtempSync(join(tmpdir(), 'medallion-work-')),
       POWERTOOLS_METRICS_DISABLED: 'true',

@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { addPlatform } from '../lib/platform';
+import type { StageConfig } from '../lib/config/stage-config';
+import { defaultContractsDir } from '../lambdas/shared/contracts';
+import { defaultSqlDir } from '../lambdas/shared/gold';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './platform';
-
-const ROOT = join(__dirname, '..');
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node.js 22+); the project supports Node.js 20.19.
 const promise = Promise as unknown as { withResolvers?: () => unknown };
@@ -56,10 +55,10 @@ export interface SynthesizedStateMachine {
  * CDK app is built in-process without bundling Lambda code), with account, region and resource names
  * resolved for the local account.
  */
-export function synthesizedStateMachines(stage: string): { goldBuild: SynthesizedStateMachine; replay: SynthesizedStateMachine } {
-  const context = (JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
-  const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-  const platform = addPlatform(app, { stage, nag: false });
+export function synthesizedStateMachines(config: StageConfig): { goldBuild: SynthesizedStateMachine; replay: SynthesizedStateMachine } {
+  // The platform's stacks pin their own feature flags: no cdk.json needed.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const platform = addPlatform(app, { stage: config.stage, stages: { [config.stage]: config }, contractsDir: defaultContractsDir(), sqlDir: defaultSqlDir(), nag: false });
   const assembly = app.synth();
   const { orchestration, gold } = platform;
   const template = assembly.getStackByName(orchestration.stackName).template as { Resources: Record<string, { Properties: Record<string, unknown> }> };

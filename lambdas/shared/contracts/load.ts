@@ -1,25 +1,28 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { ContractError, type ContractIssue } from './errors';
 import type { DatasetContract, GoldContract } from './model';
 import { parseContract, parseGoldContract } from './parse';
 
 /**
- * Where contracts are read from: `CONTRACTS_DIR` when set (a Lambda bundle ships them next to its code),
- * else the repository's contracts/ folder.
+ * Where contracts are read from: `CONTRACTS_DIR` when set (the local platform's `--contracts`), else
+ * `contracts/` of the current folder (the project's root; `/var/task` in Lambda, where the bundle ships them).
+ * Read at each call, so a CLI can set it after its modules are loaded.
  */
-export const DEFAULT_CONTRACTS_DIR = process.env.CONTRACTS_DIR ?? join(__dirname, '..', '..', '..', 'contracts');
+export function defaultContractsDir(): string {
+  return resolve(process.env.CONTRACTS_DIR ?? 'contracts');
+}
 
 /**
  * Loads every `*.yaml` / `*.yml` contract directly inside `dir` (sub-folders such as `schema/` are not
  * read). Every file is checked before anything is thrown, so one run shows every problem in every file.
  */
-export function loadContracts(dir: string = DEFAULT_CONTRACTS_DIR): DatasetContract[] {
+export function loadContracts(dir: string = defaultContractsDir()): DatasetContract[] {
   return loadAll(dir, parseContract);
 }
 
 /** Loads the Gold output contracts of `contracts/gold/` with the same checks. */
-export function loadGoldContracts(dir: string = join(DEFAULT_CONTRACTS_DIR, 'gold')): GoldContract[] {
+export function loadGoldContracts(dir: string = join(defaultContractsDir(), 'gold')): GoldContract[] {
   return loadAll(dir, parseGoldContract);
 }
 

@@ -1,8 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-/** Where the Gold SQL files are read from: `SQL_DIR` when set, else the repository's sql/. */
-export const DEFAULT_SQL_DIR = process.env.SQL_DIR ?? join(__dirname, '..', '..', '..', 'sql');
+/** Where the Gold SQL files are read from: `SQL_DIR` when set, else `sql/` of the current folder; read at each call. */
+export function defaultSqlDir(): string {
+  return resolve(process.env.SQL_DIR ?? 'sql');
+}
 
 /** A Gold dataset: the base name of its SQL file. */
 export type GoldDataset = string;
@@ -12,7 +14,7 @@ export type GoldDataset = string;
  * comes after it; otherwise by name. Adding a dataset is adding a file.
  * @throws Error on a reference to a missing dataset or a cycle
  */
-export function goldDatasets(sqlDir: string = DEFAULT_SQL_DIR): GoldDataset[] {
+export function goldDatasets(sqlDir: string = defaultSqlDir()): GoldDataset[] {
   const names = goldSqlFiles(sqlDir).map((f) => f.replace(/\.sql$/, ''));
   const deps = new Map(names.map((n) => [n, [...goldSqlText(n, sqlDir).matchAll(/\$\{gold\}\.([a-z0-9_]+)/g)].map((m) => m[1])]));
   const ordered: GoldDataset[] = [];
@@ -31,7 +33,7 @@ export function goldDatasets(sqlDir: string = DEFAULT_SQL_DIR): GoldDataset[] {
 }
 
 /** The Gold SQL files of `<sqlDir>/gold/` that define datasets (`<name>.sql`, lower case), by name. */
-export function goldSqlFiles(sqlDir: string = DEFAULT_SQL_DIR): string[] {
+export function goldSqlFiles(sqlDir: string = defaultSqlDir()): string[] {
   return readdirSync(join(sqlDir, 'gold')).filter((f) => /^[a-z][a-z0-9_]*\.sql$/.test(f)).sort();
 }
 
@@ -43,7 +45,7 @@ export interface GoldVariables {
   readonly as_of: string;
 }
 
-export function goldSqlText(dataset: GoldDataset, sqlDir: string = DEFAULT_SQL_DIR): string {
+export function goldSqlText(dataset: GoldDataset, sqlDir: string = defaultSqlDir()): string {
   return readFileSync(join(sqlDir, 'gold', `${dataset}.sql`), 'utf8');
 }
 
