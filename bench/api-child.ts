@@ -12,7 +12,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { planQuery } from '../lambdas/api/query-plan';
 import { goldSource } from '../lambdas/api/sources';
 import { loadContracts, loadGoldContracts } from '../lambdas/shared/contracts';
-import { asOfExpression, goldDatasets, goldSqlText, renderGoldSql, trinoCompatSql } from '../lambdas/shared/gold';
+import { goldDatasets, goldSqlText, renderGoldSql, trinoCompatSql } from '../lambdas/shared/gold';
+import { datasetAsOfExpression } from '../lambdas/shared/quality';
 import { OPERATIONS_PREFIX } from '../lambdas/shared/manifest';
 import { glueDatabaseName } from '../lib/naming';
 import { bindParameters } from '../local/athena-engines';
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
       const c = await (await DuckDBInstance.create(':memory:')).connect();
       for (const s of trinoCompatSql()) await c.run(s);
       await registerSources(c, { contracts: loadContracts(), silverDir, manifestsDir: join(input, 'none'), databases });
-      for (const d of goldDatasets()) await c.run(`CREATE OR REPLACE VIEW ${databases.gold}.${d} AS ${renderGoldSql(goldSqlText(d), { ...databases, as_of: asOfExpression(databases.silver) })}`);
+      for (const d of goldDatasets()) await c.run(`CREATE OR REPLACE VIEW ${databases.gold}.${d} AS ${renderGoldSql(goldSqlText(d), { ...databases, as_of: datasetAsOfExpression(d, databases.silver, undefined) })}`);
       const contract = loadGoldContracts().find((g) => g.name === 'value_prop_features')!;
       const plan = planQuery(goldSource(contract, databases, 'views'), QUERY);
       // The handler reads one page of `limit` rows of the full result; so does this.

@@ -8,6 +8,7 @@ import { ATHENA_ENGINES } from './athena';
 import { generate } from './generate';
 import { startLocalPlatform } from './platform';
 import { checkLabel } from '../lambdas/shared/quality';
+import { goldDatasets } from '../lambdas/shared/gold';
 import { OrchestrationFailed, runBatch, type RunPhase, type RunReport } from './run';
 import { routeList, startApiServer } from './serve';
 import type { LocalPlatform } from './platform';
@@ -62,7 +63,7 @@ async function serve(platform: LocalPlatform, portNumber: number): Promise<void>
       ...routeList().map((r) => `  ${r}`),
       `bronze: s3://${platform.buckets.bronze} at ${platform.emulator.endpoint} — new objects are processed as they land, e.g.`,
       `  aws --endpoint-url ${platform.emulator.endpoint} s3 cp prints.json s3://${platform.buckets.bronze}/prints/2020-11-01.json`,
-      `try: curl -s '${api.url}/v1/datasets/daily_revenue/rows?limit=5'`,
+      `try: curl -s '${api.url}/v1/datasets/${goldDatasets()[0] ?? '<dataset>'}/rows?limit=5'`,
       'Ctrl-C stops.',
     ].join('\n'),
   );

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LINEAGE_COLUMNS, PARTITION_COLUMN, type DatasetContract } from '../lambdas/shared/contracts';
-import { goldDatasets, asOfExpression, goldSqlText, renderGoldSql, trinoCompatSql, type GoldDataset } from '../lambdas/shared/gold';
+import { goldDatasets, goldSqlText, renderGoldSql, trinoCompatSql, type GoldDataset } from '../lambdas/shared/gold';
+import { datasetAsOfExpression } from '../lambdas/shared/quality';
 import { MANIFEST_COLUMNS, OPERATIONS_PREFIX } from '../lambdas/shared/manifest';
 import { QUALITY_RESULT_COLUMNS, QUALITY_RESULTS_PREFIX, RUN_COLUMNS, RUNS_PREFIX } from '../lambdas/shared/quality';
 import { sqlIdent, sqlString } from '../lambdas/transform/sql';
@@ -130,16 +131,13 @@ export async function buildGold(input: GoldBuildInput): Promise<GoldOutput[]> {
     for (const statement of trinoCompatSql()) await c.run(statement);
     await registerSources(c, input);
     mkdirSync(input.outDir, { recursive: true });
-    const variables = {
-      silver: sqlIdent(input.databases.silver),
-      gold: sqlIdent(input.databases.gold),
-      ops: sqlIdent(input.databases.ops),
-      as_of: asOfExpression(sqlIdent(input.databases.silver), input.asOf),
-    };
+    const databases = { silver: sqlIdent(input.databases.silver), gold: sqlIdent(input.databases.gold), ops: sqlIdent(input.databases.ops) };
+    // Each dataset's as-of: the given date, or the latest event date of the silver data it is built from.
+    const variables = (dataset: GoldDataset) => ({ ...databases, as_of: datasetAsOfExpression(dataset, databases.silver, input.asOf) });
     const outputs: GoldOutput[] = [];
     for (const dataset of goldDatasets()) {
-      const view = `${variables.gold}.${sqlIdent(dataset)}`;
-      await c.run(`CREATE OR REPLACE VIEW ${view} AS ${renderGoldSql(goldSqlText(dataset), variables)}`);
+      const view = `${databases.gold}.${sqlIdent(dataset)}`;
+      await c.run(`CREATE OR REPLACE VIEW ${view} AS ${renderGoldSql(goldSqlText(dataset), variables(dataset))}`);
       if (input.datasets && !input.datasets.includes(dataset)) continue;
       const csv = join(input.outDir, `${dataset}.csv`);
       // Rows in the order of their values (ORDER BY ALL of the view), cells neutralised for spreadsheets.

@@ -2,8 +2,9 @@ import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQu
 import { AlreadyExistsException, CreateDatabaseCommand, CreateTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { loadGoldContracts } from '../lambdas/shared/contracts';
-import { asOfExpression, goldDatasets, goldSqlText, publishedTableInput, renderGoldSql } from '../lambdas/shared/gold';
+import { goldDatasets, goldSqlText, publishedTableInput, renderGoldSql } from '../lambdas/shared/gold';
 import { viewDdl } from '../lambdas/gold-views/handler';
+import { datasetAsOfExpression } from '../lambdas/shared/quality';
 import type { GateResult } from '../lambdas/orchestration/record';
 import { glueDatabaseName, resourceName } from '../lib/naming';
 import type { LocalAthena } from './athena-server';
@@ -59,7 +60,7 @@ export async function startLocalOrchestration(platform: LocalPlatform): Promise<
   // The Gold views, as the gold stack creates them at deploy time: builds of a dataset may read another.
   const client = new AthenaClient({ ...aws, endpoint: athena.endpoint });
   for (const dataset of goldDatasets()) {
-    const sql = renderGoldSql(goldSqlText(dataset), { ...databases, as_of: asOfExpression(databases.silver) });
+    const sql = renderGoldSql(goldSqlText(dataset), { ...databases, as_of: datasetAsOfExpression(dataset, databases.silver, undefined) });
     const ddl = viewDdl({ RequestType: 'Create' }, { Database: databases.gold, ViewName: dataset, Sql: sql, WorkGroup: resourceName(config, 'analytics') });
     const { QueryExecutionId } = await client.send(new StartQueryExecutionCommand({ QueryString: ddl }));
     for (;;) {

@@ -5,7 +5,8 @@ import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } fr
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { problemResponse, Problem } from '../lambdas/api/problem';
 import { BINARY_MEDIA_TYPES, matchRoute, ROUTES } from '../lambdas/api/routes';
-import { asOfExpression, goldDatasets, goldSqlText, renderGoldSql } from '../lambdas/shared/gold';
+import { goldDatasets, goldSqlText, renderGoldSql } from '../lambdas/shared/gold';
+import { datasetAsOfExpression } from '../lambdas/shared/quality';
 import { glueDatabaseName, resourceName } from '../lib/naming';
 import { startPlatformAthena } from './athena';
 import type { LocalAthena } from './athena-server';
@@ -153,7 +154,7 @@ export async function createGoldViews(platform: LocalPlatform, athena: AthenaCli
   const databases = { silver: glueDatabaseName(platform.config, 'silver'), gold: glueDatabaseName(platform.config, 'gold'), ops: glueDatabaseName(platform.config, 'ops') };
   const created: string[] = [];
   for (const dataset of goldDatasets()) {
-    const sql = renderGoldSql(goldSqlText(dataset), { ...databases, as_of: asOfExpression(databases.silver) });
+    const sql = renderGoldSql(goldSqlText(dataset), { ...databases, as_of: datasetAsOfExpression(dataset, databases.silver, undefined) });
     const { QueryExecutionId } = await athena.send(new StartQueryExecutionCommand({ QueryString: `CREATE OR REPLACE VIEW ${databases.gold}.${dataset} AS\n${sql}`, WorkGroup: resourceName(platform.config, 'analytics') }));
     for (;;) {
       const { QueryExecution } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId }));

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
 import { BatchCreatePartitionCommand, EntityNotFoundException, GetPartitionCommand, GetTableCommand, UpdatePartitionCommand, type GlueClient } from '@aws-sdk/client-glue';
-import { asOfExpression, goldSqlText, renderGoldSql } from '../shared/gold';
+import { goldSqlText, renderGoldSql } from '../shared/gold';
+import { datasetAsOfExpression } from '../shared/quality';
 
 export interface GoldBuildSettings {
   readonly goldBucket: string;
@@ -9,6 +10,8 @@ export interface GoldBuildSettings {
   readonly workGroup: string;
   /** Folder of sql/ (bundled with the function). */
   readonly sqlDir?: string;
+  /** Folder of the contracts (bundled with the function): the Gold contracts' asOfSource and the sources' event-time columns. */
+  readonly contractsDir?: string;
   /** Poll interval while Athena runs a query. */
   readonly pollMs?: number;
 }
@@ -48,12 +51,13 @@ async function runQuery(deps: GoldBuildDeps, query: string): Promise<string> {
   }
 }
 
-/** The latest print day, the default as-of date. */
-async function latestAsOf(deps: GoldBuildDeps): Promise<string> {
-  const id = await runQuery(deps, `SELECT CAST(max(day) AS VARCHAR) FROM ${deps.settings.databases.silver}.prints`);
+/** The default as-of date of a dataset: the latest event date of the silver data it is built from (see as-of.ts). */
+async function latestAsOf(deps: GoldBuildDeps, dataset: string): Promise<string> {
+  const latest = datasetAsOfExpression(dataset, deps.settings.databases.silver, undefined, deps.settings);
+  const id = await runQuery(deps, `SELECT CAST(${latest} AS VARCHAR)`);
   const out = await deps.athena.send(new GetQueryResultsCommand({ QueryExecutionId: id }));
   const value = out.ResultSet?.Rows?.[1]?.Data?.[0]?.VarCharValue;
-  if (!value) throw new Error('no as-of date given and silver prints is empty: nothing to build');
+  if (!value) throw new Error(`no as-of date given and the silver data ${dataset} is built from is empty: nothing to build`);
   return value;
 }
 
@@ -66,11 +70,11 @@ async function latestAsOf(deps: GoldBuildDeps): Promise<string> {
 export async function buildGoldDataset(request: { dataset: string; asOf?: string }, deps: GoldBuildDeps): Promise<GoldBuildResult> {
   const { settings } = deps;
   if (request.asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(request.asOf)) throw new Error(`asOf must be YYYY-MM-DD, got '${request.asOf}'`);
-  const asOf = request.asOf ?? (await latestAsOf(deps));
+  const asOf = request.asOf ?? (await latestAsOf(deps, request.dataset));
   const now = (deps.now ?? (() => new Date()))();
   const buildId = `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
   const location = `s3://${settings.goldBucket}/${request.dataset}/as_of=${asOf}/build=${buildId}/`;
-  const select = renderGoldSql(goldSqlText(request.dataset, settings.sqlDir), { ...settings.databases, as_of: asOfExpression(settings.databases.silver, asOf) });
+  const select = renderGoldSql(goldSqlText(request.dataset, settings.sqlDir), { ...settings.databases, as_of: datasetAsOfExpression(request.dataset, settings.databases.silver, asOf) });
   await runQuery(deps, `UNLOAD (${select}) TO '${location}' WITH (format = 'PARQUET', compression = 'ZSTD')`);
 
   const table = publishedTableName(request.dataset);

@@ -17,6 +17,7 @@ function dependencies(): GoldBuildDeps {
       databases: { silver: requiredEnv('SILVER_DATABASE'), gold: requiredEnv('GOLD_DATABASE'), ops: requiredEnv('OPS_DATABASE') },
       workGroup: requiredEnv('WORKGROUP'),
       sqlDir: process.env.SQL_DIR,
+      contractsDir: process.env.CONTRACTS_DIR,
     },
   };
   return deps;
@@ -25,7 +26,7 @@ function dependencies(): GoldBuildDeps {
 export interface GoldBuildEvent {
   /** Datasets to build; default every dataset of sql/gold, in dependency order. */
   readonly datasets?: readonly string[];
-  /** As-of date (YYYY-MM-DD); default the latest print day. */
+  /** As-of date (YYYY-MM-DD); default the latest event date of the silver data each dataset is built from. */
   readonly asOf?: string;
   /** A range of as-of dates instead (inclusive, YYYY-MM-DD): a backfill builds every day of it. */
   readonly from?: string;

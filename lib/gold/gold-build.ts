@@ -58,8 +58,9 @@ export class GoldBuild extends Construct {
         OPS_DATABASE: props.databases.ops,
         WORKGROUP: props.workGroup,
         SQL_DIR: '/var/task/sql',
+        CONTRACTS_DIR: '/var/task/contracts',
       },
-      bundledData: { data: props.data, parts: ['sql'] },
+      bundledData: { data: props.data, parts: ['contracts', 'gold-contracts', 'sql'] },
     });
     this.function.addToRolePolicy(
       new iam.PolicyStatement({

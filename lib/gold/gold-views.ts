@@ -7,7 +7,8 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { goldDatasets, asOfExpression, goldSqlText, renderGoldSql, type GoldDataset } from '../../lambdas/shared/gold';
+import { goldDatasets, goldSqlText, renderGoldSql, type GoldDataset } from '../../lambdas/shared/gold';
+import { datasetAsOfExpression } from '../../lambdas/shared/quality';
 import { PlatformFunction } from '../runtime/platform-function';
 import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 import { arnFinding, exactArnFinding } from '../nag-suppressions';
@@ -72,11 +73,10 @@ export class GoldViews extends Construct {
         includeExecutionData: false,
       },
     });
-    const asOf = asOfExpression(props.databases.silver);
     const views = {} as Record<GoldDataset, CustomResource>;
     let previous: CustomResource | undefined;
     for (const dataset of goldDatasets(props.data.sqlDir)) {
-      const sql = renderGoldSql(goldSqlText(dataset, props.data.sqlDir), { ...props.databases, as_of: asOf });
+      const sql = renderGoldSql(goldSqlText(dataset, props.data.sqlDir), { ...props.databases, as_of: datasetAsOfExpression(dataset, props.databases.silver, undefined, props.data) });
       views[dataset] = new CustomResource(this, `View-${dataset}`, {
         serviceToken: provider.serviceToken,
         resourceType: 'Custom::GoldView',

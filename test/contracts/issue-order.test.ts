@@ -46,12 +46,12 @@ describe('the issues of every step come in one fixed order', () => {
 
   it('a Gold contract runs no source step: its source settings are unknown custom properties', () => {
     expect(issuesOf(parseGoldContract, contractWithAProblemPerStep())).toEqual([
-      "contracts/clicks.yaml:10:19 at /schema/0/customProperties/0/property: unknown custom property 'sourceFormat' (fix: Gold contracts take no custom properties; remove it)",
-      "contracts/clicks.yaml:12:19 at /schema/0/customProperties/1/property: unknown custom property 'csvOptions' (fix: Gold contracts take no custom properties; remove it)",
-      "contracts/clicks.yaml:14:19 at /schema/0/customProperties/2/property: unknown custom property 'eventTimeColumn' (fix: Gold contracts take no custom properties; remove it)",
-      "contracts/clicks.yaml:32:23 at /schema/0/properties/2/customProperties/0/property: unknown custom property 'sourcePath' (fix: Gold contracts take no custom properties; remove it)",
+      "contracts/clicks.yaml:10:19 at /schema/0/customProperties/0/property: unknown custom property 'sourceFormat' (fix: use one of: asOfSource)",
+      "contracts/clicks.yaml:12:19 at /schema/0/customProperties/1/property: unknown custom property 'csvOptions' (fix: use one of: asOfSource)",
+      "contracts/clicks.yaml:14:19 at /schema/0/customProperties/2/property: unknown custom property 'eventTimeColumn' (fix: use one of: asOfSource)",
+      "contracts/clicks.yaml:32:23 at /schema/0/properties/2/customProperties/0/property: unknown custom property 'sourcePath' (fix: Gold contracts take no custom properties on properties; remove it)",
       "contracts/clicks.yaml:34:15 at /schema/0/properties/3/name: property name 'Target2' is not a valid column name (fix: use lower case letters, digits and _, starting with a letter (at most 63))",
-      "contracts/clicks.yaml:41:23 at /schema/0/properties/4/customProperties/0/property: unknown custom property 'sourcePath' (fix: Gold contracts take no custom properties; remove it)",
+      "contracts/clicks.yaml:41:23 at /schema/0/properties/4/customProperties/0/property: unknown custom property 'sourcePath' (fix: Gold contracts take no custom properties on properties; remove it)",
       "contracts/clicks.yaml:17:17 at /schema/0/quality/0/metric: metric 'nullValues' applies to a column (fix: move the rule under that property)",
       "contracts/clicks.yaml:44:15 at /slaProperties/0/property: SLA property 'latency' is not supported (fix: use freshness or retention)",
     ]);

@@ -1,6 +1,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { asOfExpression, goldDatasets, goldSqlText, renderGoldSql } from '../../lambdas/shared/gold';
+import { goldDatasets, goldSqlText, renderGoldSql } from '../../lambdas/shared/gold';
+import { datasetAsOfExpression } from '../../lambdas/shared/quality';
 import type { LocalAthena } from '../../local/athena-server';
 import { startPlatformAthena } from '../../local/athena';
 import { athenaRows } from '../fixtures/athena-rows';
@@ -48,7 +49,7 @@ describe('local Athena over the emulator silver bucket', () => {
   it('runs the Gold view custom-resource handler unchanged, then serves the views', async () => {
     const handler = await import('../../lambdas/gold-views/handler');
     for (const dataset of goldDatasets()) {
-      const Sql = renderGoldSql(goldSqlText(dataset), { ...db, as_of: asOfExpression(db.silver) });
+      const Sql = renderGoldSql(goldSqlText(dataset), { ...db, as_of: datasetAsOfExpression(dataset, db.silver, undefined) });
       const event = { RequestType: 'Create', ResourceProperties: { ServiceToken: 'x', Database: db.gold, ViewName: dataset, Sql, WorkGroup: 'medallion-dev-analytics' } } as unknown as CloudFormationCustomResourceEvent;
       const started = await handler.onEvent(event);
       let done = { IsComplete: false } as { IsComplete?: boolean };

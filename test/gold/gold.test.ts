@@ -120,7 +120,7 @@ describe('Gold output contracts (contracts/gold)', () => {
       '    physicalType: view\n',
       '    physicalType: view\n    customProperties:\n      - property: sourceFormat\n        value: csv\n',
     );
-    expect(() => parseGoldContract(text, 'contracts/gold/daily_kpis.yaml')).toThrow("at /schema/0/customProperties/0/property: unknown custom property 'sourceFormat' (fix: Gold contracts take no custom properties; remove it)");
+    expect(() => parseGoldContract(text, 'contracts/gold/daily_kpis.yaml')).toThrow("at /schema/0/customProperties/0/property: unknown custom property 'sourceFormat' (fix: use one of: asOfSource)");
   });
 });
 

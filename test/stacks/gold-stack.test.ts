@@ -24,7 +24,7 @@ describe('gold stack', () => {
   });
 
   it('renders the SQL with the stage databases; value_prop_features defaults to the latest print day', () => {
-    expect(view('value_prop_features')[1].Properties.Sql).toContain('SELECT (SELECT max(day) FROM medallion_dev_silver.prints) AS as_of');
+    expect(view('value_prop_features')[1].Properties.Sql).toContain('SELECT (SELECT max("day") FROM medallion_dev_silver.prints) AS as_of');
     expect(view('daily_kpis')[1].Properties.Sql).toContain('FROM medallion_dev_gold.user_session_analysis');
     expect(view('data_quality_history')[1].Properties.Sql).toContain('FROM medallion_dev_ops.manifests');
   });

@@ -118,4 +118,7 @@ export function durationInDays(d: Duration): number {
 }
 
 /** The contract of a Gold dataset's output columns (used by tests, the API and docs). */
-export type GoldContract = Omit<DatasetContract, 'format' | 'csv' | 'eventTimeColumn'>;
+export type GoldContract = Omit<DatasetContract, 'format' | 'csv' | 'eventTimeColumn'> & {
+  /** The source dataset whose latest event date is the default as-of date (custom property `asOfSource`). @default the sources its SQL reads */
+  readonly asOfSource?: string;
+};

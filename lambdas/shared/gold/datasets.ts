@@ -61,11 +61,3 @@ export function renderGoldSql(text: string, variables: GoldVariables): string {
   });
 }
 
-/** The as-of expression: a given date, or the latest print day. */
-export function asOfExpression(silver: string, asOf?: string): string {
-  if (asOf !== undefined) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new Error(`as-of date must be YYYY-MM-DD, got '${asOf}'`);
-    return `DATE '${asOf}'`;
-  }
-  return `(SELECT max(day) FROM ${silver}.prints)`;
-}

@@ -2,3 +2,4 @@ export * from './checks';
 export * from './evaluate';
 export * from './records';
 export * from './sources';
+export * from './as-of';

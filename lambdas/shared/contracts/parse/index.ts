@@ -11,7 +11,7 @@ import { checkContractHeader } from './contract';
 import { readContractYaml } from './document';
 import type { IssueCollector } from './issues';
 import { isObject, type JsonObject } from './json';
-import { SCHEMA_CUSTOM_PROPERTIES, customProperties } from './keys';
+import { GOLD_SCHEMA_CUSTOM_PROPERTIES, NAME_PATTERN, SCHEMA_CUSTOM_PROPERTIES, customProperties, type CustomEntry } from './keys';
 import type { ContractLayer } from './property';
 import { parseQuality } from './quality';
 import { checkOdcsSchema } from './schema';
@@ -46,7 +46,8 @@ function parseAnyContract(text: string, file: string, layer: ContractLayer): Dat
 function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollector, layer: ContractLayer): DatasetContract | GoldContract {
   const { dataset, object, objectPath } = checkContractHeader(raw, file, issues);
   const source = layer === 'source';
-  const custom = customProperties(object.customProperties, [...objectPath, 'customProperties'], source ? SCHEMA_CUSTOM_PROPERTIES : [], issues);
+  const custom = customProperties(object.customProperties, [...objectPath, 'customProperties'], source ? SCHEMA_CUSTOM_PROPERTIES : GOLD_SCHEMA_CUSTOM_PROPERTIES, issues);
+  const asOfSource = source ? undefined : parseAsOfSource(custom.get('asOfSource'), issues);
   // The source-only step (Gold datasets are defined by SQL, not delivered as files, nor partitioned by the transform).
   const settings = source ? parseSourceSettings(custom, objectPath, issues) : undefined;
   const columns = parseColumns(object, objectPath, { layer, format: settings?.format, dataset, issues });
@@ -59,7 +60,7 @@ function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollecto
   const { properties, primaryKey } = columns;
   const description = isObject(raw.description) ? raw.description : {};
   if (!source) {
-    return { file, id: String(raw.id), name: dataset, version: String(raw.version), status: String(raw.status), description: String(object.description ?? description.purpose ?? ''), properties, primaryKey, quality, sla };
+    return { file, id: String(raw.id), name: dataset, version: String(raw.version), status: String(raw.status), description: String(object.description ?? description.purpose ?? ''), properties, primaryKey, quality, sla, ...(asOfSource ? { asOfSource } : {}) };
   }
   return {
     file,
@@ -76,4 +77,14 @@ function applyPlatformRules(raw: JsonObject, file: string, issues: IssueCollecto
     quality,
     sla,
   };
+}
+
+/** A Gold contract's asOfSource: the name of a source dataset (checked against the sources where both are known). */
+function parseAsOfSource(entry: CustomEntry | undefined, issues: IssueCollector): string | undefined {
+  if (!entry) return undefined;
+  if (typeof entry.value !== 'string' || !NAME_PATTERN.test(entry.value)) {
+    issues.add(entry.path, `asOfSource must be the name of a source dataset, got ${JSON.stringify(entry.value)}`, 'e.g. value: orders (the silver dataset whose latest event date is the default as-of date)');
+    return undefined;
+  }
+  return entry.value;
 }

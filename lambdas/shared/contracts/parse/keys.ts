@@ -44,8 +44,10 @@ const UNSUPPORTED_KEY_HINTS: Readonly<Record<string, string>> = {
   properties: 'nested objects are flattened with the sourcePath custom property, e.g. event_data.value_prop',
 };
 
-/** Custom properties of schema[0] in a source contract (Gold contracts take none). */
+/** Custom properties of schema[0] in a source contract. */
 export const SCHEMA_CUSTOM_PROPERTIES = ['sourceFormat', 'csvOptions', 'eventTimeColumn'] as const;
+/** Custom properties of schema[0] in a Gold contract: the silver dataset whose latest event date is the default as-of date. */
+export const GOLD_SCHEMA_CUSTOM_PROPERTIES = ['asOfSource'] as const;
 /** Custom properties of a property in a source contract (Gold contracts take none). */
 export const PROPERTY_CUSTOM_PROPERTIES = ['sourcePath', 'piiHandling'] as const;
 
@@ -80,7 +82,7 @@ export function customProperties(
     if (!isObject(item)) return;
     const name = String(item.property);
     if (!known.includes(name)) {
-      issues.add([...path, i, 'property'], `unknown custom property '${name}'`, known.length ? `use one of: ${known.join(', ')}` : 'Gold contracts take no custom properties; remove it');
+      issues.add([...path, i, 'property'], `unknown custom property '${name}'`, known.length ? `use one of: ${known.join(', ')}` : 'Gold contracts take no custom properties on properties; remove it');
       return;
     }
     if (result.has(name)) {
