@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out*/', 'coverage/', '.venv/', '.venv-localstack/', 'local-out/', 'scratch/', '.scratch/', '.bench/'] },
+  { ignores: ['node_modules/', 'cdk.out*/', 'coverage/', '.venv/', '.venv-localstack/', '.venv-local/', 'dist/', 'local-out/', 'scratch/', '.scratch/', '.bench/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -33,7 +33,8 @@ export default tseslint.config(
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable' } } },
   {
     // The bundle smoke tests' Lambda runtime client: CommonJS run by Node.js 24, loading handlers with require() as the Node.js runtime does.
-    files: ['**/*.cjs'],
+    // and the package test's consumer app, plain CommonJS as a team's app.js would be.
+    files: ['**/*.cjs', 'test/package/consumer/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', fetch: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

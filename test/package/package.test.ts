@@ -1,0 +1,142 @@
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The library as a team installs it: `npm pack`, the tarball installed into a fresh app in a temporary folder
+ * with its own config file, one source contract (a `.yml`), one Gold contract and SQL file; synthesized with
+ * nothing but `node` on the PATH and the network pointed nowhere (no npm, esbuild, Docker or registry at
+ * synth); then the consumer's `medallion local run` processes a file of its dataset.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const FIXTURE = join(__dirname, 'consumer');
+
+let work: string;
+let app: string;
+let synth: { status: number | null; stderr: string };
+
+function run(command: string, args: string[], options: SpawnSyncOptions & { cwd: string }): { status: number | null; stdout: string; stderr: string } {
+  const out = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
+  return { status: out.status, stdout: String(out.stdout), stderr: String(out.stderr) };
+}
+
+/** Fails with the command's output when it did not succeed. */
+function ok(result: { status: number | null; stdout: string; stderr: string }, what: string): void {
+  if (result.status !== 0) throw new Error(`${what} failed (${result.status}):\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`);
+}
+
+/** Files of a folder, recursively, relative to it, sorted. */
+function files(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }> };
+/** The templates of a stage's nested assembly, by file name. */
+function templates(stage: string): Record<string, Template> {
+  const dir = join(app, 'cdk.out', `assembly-Acme-${stage}`);
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as Template]),
+  );
+}
+const resources = (stage: string, type: string) => Object.values(templates(stage)).flatMap((t) => Object.values(t.Resources).filter((r) => r.Type === type));
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'medallion-package-test-'));
+  // The package as published: prepack builds dist/ (tsc, pre-bundled functions).
+  ok(run('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: ROOT }), 'npm pack');
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+  app = join(work, 'acme-data-platform');
+  cpSync(FIXTURE, app, { recursive: true });
+  const pin = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'acme-data-platform', private: true, dependencies: { 'medallion-platform': `file:../${tarball}`, 'aws-cdk-lib': pin('aws-cdk-lib'), constructs: pin('constructs') } }, null, 2),
+  );
+  ok(run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app }), 'npm install');
+  // Synth with only node on the PATH and every proxy pointing at a closed port: nothing to run, nothing to download.
+  const bin = join(work, 'node-only');
+  mkdirSync(bin);
+  symlinkSync(process.execPath, join(bin, 'node'));
+  const offline = { HOME: work, PATH: bin, CDK_OUTDIR: 'cdk.out', HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', npm_config_offline: 'true' };
+  synth = run(process.execPath, ['app.js'], { cwd: app, env: offline });
+}, 600_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the npm package in a consumer app', () => {
+  it('synthesizes offline with only node on the PATH: two stages of the Stage, seven stacks each', () => {
+    expect(synth.stderr.replace(/^Bundling asset .*\n/gm, '')).toBe('');
+    expect(synth.status).toBe(0);
+    expect(Object.keys(templates('dev')).sort()).toHaveLength(7);
+    expect(Object.keys(templates('prod')).sort()).toHaveLength(7);
+  });
+
+  it("the consumer's config names and sizes the resources: its prefix, its alarm e-mail, prod protected", () => {
+    const topics = resources('dev', 'AWS::SNS::Subscription').map((r) => r.Properties?.Endpoint);
+    expect(topics).toContain('data@acme.example');
+    // prod is protected: its buckets are retained; dev (the dev base) deletes them with the stack.
+    expect(resources('prod', 'AWS::S3::Bucket').map((b) => b.DeletionPolicy)).toEqual(Array(6).fill('Retain'));
+    expect(resources('dev', 'AWS::S3::Bucket').map((b) => b.DeletionPolicy)).toEqual(Array(6).fill('Delete'));
+    expect(Object.keys(templates('prod')).every((f) => f.startsWith('Acmeprodacmeprod'))).toBe(true);
+  });
+
+  it("the templates hold the consumer's dataset (bronze and silver tables) and Gold view, and none of the repository's", () => {
+    const tables = resources('dev', 'AWS::Glue::Table').map((r) => (r.Properties?.TableInput as { Name: string }).Name);
+    // bronze.orders, silver.orders, the published Gold table, and the operations tables every platform has.
+    expect(tables.sort()).toEqual(['daily_orders_published', 'manifests', 'orders', 'orders', 'quality_results', 'runs']);
+    const views = resources('dev', 'Custom::GoldView');
+    expect(views.map((v) => v.Properties?.ViewName)).toEqual(['daily_orders']);
+    expect(views[0].Properties?.Sql).toBe(
+      "-- Orders and revenue per day.\nSELECT\n  order_date AS date,\n  count(*) AS orders,\n  CAST(sum(amount) AS DECIMAL(18, 2)) AS revenue\nFROM acme_dev_silver.orders\nGROUP BY order_date\n",
+    );
+  });
+
+  it('the transform asset is the pre-built bundle with the arm64 DuckDB binding and exactly the contract synth read', () => {
+    const assets = readdirSync(join(app, 'cdk.out')).filter((d) => d.startsWith('asset.'));
+    const transform = assets.map((d) => join(app, 'cdk.out', d)).filter((d) => files(d).some((f) => f.startsWith('node_modules/@duckdb/')));
+    expect(transform).toHaveLength(1);
+    const inside = files(transform[0]);
+    expect(inside.filter((f) => f.startsWith('contracts/'))).toEqual(['contracts/orders.yml']);
+    expect(readFileSync(join(transform[0], 'contracts', 'orders.yml'), 'utf8')).toBe(readFileSync(join(FIXTURE, 'contracts', 'orders.yml'), 'utf8'));
+    expect(inside).toEqual(expect.arrayContaining(['index.js', 'index.js.map', 'node_modules/@duckdb/node-bindings-linux-arm64/duckdb.node']));
+    expect(inside.some((f) => f.includes('node-bindings-linux-x64'))).toBe(false);
+  });
+
+  it('cdk-nag is clean: every rule compliant or suppressed with a reason, no error or warning annotation', () => {
+    const reports = readdirSync(join(app, 'cdk.out')).filter((f) => f.startsWith('AwsSolutions-') && f.endsWith('-NagReport.csv'));
+    expect(reports).toHaveLength(14);
+    const rows = reports.flatMap((f) => readFileSync(join(app, 'cdk.out', f), 'utf8').trim().split('\n').slice(1));
+    const compliance = (row: string) => row.split('","')[2];
+    expect(rows.filter((r) => !['Compliant', 'Suppressed'].includes(compliance(r)))).toEqual([]);
+    expect(rows.filter((r) => compliance(r) === 'Compliant').length).toBeGreaterThan(100);
+    for (const stage of ['dev', 'prod']) {
+      const manifest = JSON.parse(readFileSync(join(app, 'cdk.out', `assembly-Acme-${stage}`, 'manifest.json'), 'utf8')) as {
+        artifacts: Record<string, { metadata?: Record<string, { type: string; data: unknown }[]> }>;
+      };
+      const annotations = Object.values(manifest.artifacts).flatMap((a) => Object.values(a.metadata ?? {}).flat());
+      expect(annotations.filter((m) => m.type === 'aws:cdk:error' || m.type === 'aws:cdk:warning')).toEqual([]);
+    }
+  });
+
+  it("`medallion local run` processes a file of the consumer's dataset: every row accounted for, Gold built from it", () => {
+    const out = run(join(app, 'node_modules', '.bin', 'medallion'), ['local', 'run', 'input', '--out', 'out'], { cwd: app, env: { ...process.env, FORCE_COLOR: '0' } });
+    ok(out, 'medallion local run');
+    expect(out.stdout).toContain('files: 1 (1 ingested)\nrows: 4 in, 3 valid, 1 quarantined\ngold-build: SUCCEEDED');
+    const report = JSON.parse(readFileSync(join(app, 'out', 'report.json'), 'utf8')) as {
+      files: { key: string; rows_in: number; rows_valid: number; rows_quarantined: number; reasons: Record<string, number> }[];
+      gold: { dataset: string; rows: number }[];
+    };
+    expect(report.files).toEqual([expect.objectContaining({ key: 'orders/2026-11-02.csv', rows_in: 4, rows_valid: 3, rows_quarantined: 1, reasons: { 'amount: below the minimum 0': 1 } })]);
+    expect(report.gold).toEqual([expect.objectContaining({ dataset: 'daily_orders', rows: 2 })]);
+    expect(readFileSync(join(app, 'out', 'gold', 'daily_orders.csv'), 'utf8')).toBe('date,orders,revenue\n2026-11-01,2,14.75\n2026-11-02,1,7.00\n');
+  }, 300_000);
+});
