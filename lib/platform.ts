@@ -107,7 +107,7 @@ export function addPlatform(app: Construct, options: PlatformOptions): Platform 
     contracts,
     storage,
     catalog,
-    gold,
+    goldBuildFunction: gold.build.function,
     alertTopic: transform.alarmTopic,
   });
   const api = new ApiStack(app, `${prefix}-api`, {
@@ -117,7 +117,7 @@ export function addPlatform(app: Construct, options: PlatformOptions): Platform 
     data,
     storage,
     catalog,
-    gold,
+    publishedTables: gold.build.tables,
   });
   const observability = new ObservabilityStack(app, `${prefix}-observability`, {
     ...common,
@@ -126,7 +126,8 @@ export function addPlatform(app: Construct, options: PlatformOptions): Platform 
     contracts,
     storage,
     catalog,
-    transform,
+    transformFunction: transform.pipeline.function,
+    alarmTopic: transform.alarmTopic,
     stateMachines: { 'gold-build': orchestration.goldBuild, replay: orchestration.replay },
     api: api.restApi.api,
   });

@@ -1,24 +1,25 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
-import type { CatalogStack } from '../catalog/catalog-stack';
+import type { Construct, IConstruct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
-import type { GoldStack } from '../gold/gold-stack';
 import { glueDatabaseName } from '../naming';
-import type { StorageStack } from '../storage/storage-stack';
 import { PlatformRestApi } from './platform-rest-api';
 import { IngestFunction } from './ingest-function';
 import { QueryFunction } from './query-function';
 import type { PlatformData } from '../runtime/platform-data';
 import { pinFeatureFlags } from '../feature-flags';
+import { dependOnOwners, type PlatformCatalog, type PlatformStorage } from '../platform-resources';
 
 export interface ApiStackProps extends StackProps {
   /** The contracts and Gold SQL folders synth read. */
   readonly data: PlatformData;
+  /** The stage's settings (names, API authorization, throttling, CORS, timeouts). */
   readonly config: StageConfig;
-  readonly storage: StorageStack;
-  readonly catalog: CatalogStack;
-  /** The published Gold tables the query function reads. */
-  readonly gold: GoldStack;
+  /** The buckets the API reads (gold, silver for the operations tables, Athena results) and writes (bronze), and their key. */
+  readonly storage: Pick<PlatformStorage, 'key' | 'bronze' | 'silver' | 'gold' | 'athenaResults'>;
+  /** The Glue databases and the Athena workgroup the query function runs in. */
+  readonly catalog: PlatformCatalog;
+  /** The published Gold tables the query function reads: the API deploys after them. @default none */
+  readonly publishedTables?: readonly IConstruct[];
 }
 
 /** The HTTP API: the REST API of the route table, the query function (reads Gold) and the ingest function (writes bronze). */
@@ -32,9 +33,7 @@ export class ApiStack extends Stack {
     pinFeatureFlags(this);
     const { config, storage, catalog } = props;
     // Before any grant: with the dependency declared, grants on the storage stack's key stay in this stack's role policies.
-    this.addStackDependency(storage);
-    this.addStackDependency(catalog);
-    this.addStackDependency(props.gold);
+    dependOnOwners(this, storage.key, storage.bronze, storage.silver, storage.gold, storage.athenaResults, catalog.workgroup, ...Object.values(catalog.databases), ...(props.publishedTables ?? []));
     this.query = new QueryFunction(this, 'Query', {
       data: props.data,
       config,

@@ -11,6 +11,7 @@ import { resourceName } from '../naming';
 import { exactArnFinding } from '../nag-suppressions';
 
 export interface PlatformRestApiProps {
+  /** The stage's settings: authorization, throttling, quota, CORS origins, names. */
   readonly config: StageConfig;
   /** The function serving each kind of route (`query`: GET routes, `ingest`: POST routes). */
   readonly functions: Readonly<Record<RouteFunction, IFunction>>;

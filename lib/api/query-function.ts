@@ -16,7 +16,9 @@ import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 export interface QueryFunctionProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
   readonly data: PlatformData;
+  /** The stage's settings: the query timeout and Athena result reuse. */
   readonly config: StageConfig;
+  /** Names of the Glue databases the queries read: Gold (published builds) and operations tables. */
   readonly databases: { readonly gold: string; readonly ops: string };
   /** Athena workgroup the queries run in (results location and encryption are enforced by it). */
   readonly workGroup: string;
@@ -24,6 +26,7 @@ export interface QueryFunctionProps {
   readonly goldBucket: IBucket;
   /** Holds the run manifests and quality results under `_operations/`. */
   readonly silverBucket: IBucket;
+  /** Bucket Athena writes the query results to (under `results/`). */
   readonly resultsBucket: IBucket;
   /** Key of the data buckets and Athena results. */
   readonly encryptionKey: IKey;

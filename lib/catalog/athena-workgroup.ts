@@ -6,6 +6,7 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
 
 export interface AthenaWorkgroupProps {
+  /** The stage's settings: the workgroup name and its per-query bytes-scanned cutoff. */
   readonly config: StageConfig;
   /** Bucket receiving query results under `results/`. */
   readonly resultsBucket: IBucket;

@@ -10,6 +10,7 @@ import { AthenaWorkgroup } from './athena-workgroup';
 import { ContractTables } from './contract-tables';
 import { cfnTableInput, manifestsTableInput } from './table-inputs';
 import { pinFeatureFlags } from '../feature-flags';
+import type { PlatformCatalog } from '../platform-resources';
 
 export const CATALOG_LAYERS = ['bronze', 'silver', 'gold', 'ops'] as const;
 export type CatalogLayer = (typeof CATALOG_LAYERS)[number];
@@ -22,16 +23,22 @@ const LAYER_DESCRIPTIONS: Record<CatalogLayer, string> = {
 };
 
 export interface CatalogStackProps extends StackProps {
+  /** The stage's settings: database names, partition projection range. */
   readonly config: StageConfig;
+  /** The source contracts: one bronze and one silver table each. */
   readonly contracts: readonly DatasetContract[];
+  /** Bucket of the raw files the bronze tables read. */
   readonly bronzeBucket: IBucket;
+  /** Bucket of the Parquet files the silver tables and the manifests table read. */
   readonly silverBucket: IBucket;
+  /** Bucket the workgroup writes query results to. */
   readonly athenaResultsBucket: IBucket;
+  /** Key the workgroup encrypts query results with. */
   readonly encryptionKey: IKey;
 }
 
 /** Glue databases per layer, bronze and silver tables generated from every contract, and the Athena workgroup. */
-export class CatalogStack extends Stack {
+export class CatalogStack extends Stack implements PlatformCatalog {
   readonly databases: Record<CatalogLayer, glue.CfnDatabase>;
   readonly tables: Record<string, ContractTables>;
   readonly workgroup: AthenaWorkgroup;

@@ -6,10 +6,15 @@ import type { DatasetContract } from '../../lambdas/shared/contracts';
 import { bronzeTableInput, cfnTableInput, silverTableInput } from './table-inputs';
 
 export interface ContractTablesProps {
+  /** The source contract the tables are made from. */
   readonly contract: DatasetContract;
+  /** Glue database of the bronze table. */
   readonly bronzeDatabase: glue.CfnDatabase;
+  /** Glue database of the silver table. */
   readonly silverDatabase: glue.CfnDatabase;
+  /** Bucket holding the dataset's raw files (`<dataset>/` prefix). */
   readonly bronzeBucket: IBucket;
+  /** Bucket holding the dataset's Parquet files (`<dataset>/dt=…/`). */
   readonly silverBucket: IBucket;
   /** First day of the silver partition projection, YYYY-MM-DD. */
   readonly projectionStartDate: string;

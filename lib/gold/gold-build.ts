@@ -18,11 +18,17 @@ import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
 export interface GoldBuildProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
   readonly data: PlatformData;
+  /** Names of the Glue databases the builds read (silver, operations) and publish to (gold). */
   readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
+  /** Athena workgroup the build queries run in. */
   readonly workGroup: string;
+  /** Bucket the builds are unloaded to and published from. */
   readonly goldBucket: IBucket;
+  /** Bucket of the silver data the builds read. */
   readonly silverBucket: IBucket;
+  /** Bucket Athena writes query results to. */
   readonly resultsBucket: IBucket;
+  /** Key of the buckets the function reads and writes. */
   readonly encryptionKey: IKey;
 }
 

@@ -3,21 +3,23 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { CatalogStack } from '../catalog/catalog-stack';
 import type { StageConfig } from '../config/stage-config';
 import { glueDatabaseName } from '../naming';
-import type { StorageStack } from '../storage/storage-stack';
 import { GoldBuild } from './gold-build';
 import { GoldViews } from './gold-views';
 import type { PlatformData } from '../runtime/platform-data';
 import { pinFeatureFlags } from '../feature-flags';
+import { dependOnOwners, type PlatformCatalog, type PlatformStorage } from '../platform-resources';
 
 export interface GoldStackProps extends StackProps {
   /** The contracts and Gold SQL folders synth read. */
   readonly data: PlatformData;
+  /** The stage's settings (names). */
   readonly config: StageConfig;
-  readonly storage: StorageStack;
-  readonly catalog: CatalogStack;
+  /** The buckets Gold reads (silver), publishes to (gold) and queries through (Athena results), and their key. */
+  readonly storage: Pick<PlatformStorage, 'key' | 'silver' | 'gold' | 'athenaResults'>;
+  /** The Glue databases (the silver tables the views read) and the Athena workgroup. */
+  readonly catalog: PlatformCatalog;
 }
 
 /** The Gold layer: the SQL datasets of sql/gold as Athena views, and their materialized builds. */
@@ -47,8 +49,8 @@ export class GoldStack extends Stack {
     super(scope, id, props);
     pinFeatureFlags(this);
     const { config, storage, catalog } = props;
-    this.addStackDependency(storage);
-    this.addStackDependency(catalog);
+    // The views read the silver tables: deploy after the catalog, whose databases hold them.
+    dependOnOwners(this, storage.key, storage.silver, storage.gold, storage.athenaResults, catalog.workgroup, ...Object.values(catalog.databases));
     const databases = { silver: glueDatabaseName(config, 'silver'), gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') };
     this.views = new GoldViews(this, 'GoldViews', {
       data: props.data,

@@ -17,10 +17,13 @@ import type { PlatformData } from '../runtime/platform-data';
 export interface GoldViewsProps {
   /** The Gold SQL folder synth reads the views from. */
   readonly data: PlatformData;
+  /** Names of the Glue databases the views read (silver, operations) and are created in (gold). */
   readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
+  /** Athena workgroup the view DDL runs in. */
   readonly workGroup: string;
   /** Athena results bucket of the workgroup, and the key encrypting it. */
   readonly resultsBucket: IBucket;
+  /** Key of the results bucket and of the source buckets. */
   readonly encryptionKey: IKey;
   /** Buckets whose data the views read (silver for sources and run manifests). */
   readonly sourceBuckets: readonly IBucket[];

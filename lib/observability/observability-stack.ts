@@ -3,23 +3,29 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
-import type { CatalogStack } from '../catalog/catalog-stack';
 import type { StageConfig } from '../config/stage-config';
 import { dashboardName } from '../naming';
-import type { StorageStack } from '../storage/storage-stack';
-import type { TransformStack } from '../transform/transform-stack';
 import { PlatformAlarms } from './platform-alarms';
 import { PlatformDashboard } from './platform-dashboard';
 import { qualityChecksFailed, qualityGateBlocked } from './platform-metrics';
 import { pinFeatureFlags } from '../feature-flags';
+import type { PlatformCatalog, PlatformStorage } from '../platform-resources';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 
 export interface ObservabilityStackProps extends StackProps {
+  /** The stage's settings (names, alarm thresholds). */
   readonly config: StageConfig;
+  /** The source contracts: a panel per dataset, a freshness alarm per freshness SLA. */
   readonly contracts: readonly DatasetContract[];
-  readonly storage: StorageStack;
-  readonly catalog: CatalogStack;
-  /** The transform, and the alarm topic every alarm notifies. */
-  readonly transform: TransformStack;
+  /** The bronze notification queues to graph and alarm on. */
+  readonly storage: Pick<PlatformStorage, 'bronzeQueue' | 'bronzeDeadLetterQueue'>;
+  /** The Athena workgroup to graph. */
+  readonly catalog: Pick<PlatformCatalog, 'workgroup'>;
+  /** The transform function to graph and alarm on. */
+  readonly transformFunction: lambda.IFunction;
+  /** The topic every alarm notifies. */
+  readonly alarmTopic: ITopic;
   /** State machines to graph and alarm on, by name. @default none */
   readonly stateMachines?: Readonly<Record<string, sfn.IStateMachine>>;
   /** The HTTP API to graph. @default none */
@@ -34,21 +40,21 @@ export class ObservabilityStack extends Stack {
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
     pinFeatureFlags(this);
-    const { config, storage, transform } = props;
+    const { config, storage } = props;
     this.dashboard = new PlatformDashboard(this, 'Dashboard', {
       dashboardName: dashboardName(config, this.region),
       contracts: props.contracts,
-      transformFunction: transform.pipeline.function,
-      queue: storage.bronzeNotifications.queue,
-      deadLetterQueue: storage.bronzeNotifications.deadLetterQueue,
+      transformFunction: props.transformFunction,
+      queue: storage.bronzeQueue,
+      deadLetterQueue: storage.bronzeDeadLetterQueue,
       workGroup: props.catalog.workgroup.name,
       stateMachines: props.stateMachines,
       api: props.api,
     });
     this.alarms = new PlatformAlarms(this, 'Alarms', {
       config,
-      topic: transform.alarmTopic,
-      transformFunction: transform.pipeline.function,
+      topic: props.alarmTopic,
+      transformFunction: props.transformFunction,
       stateMachines: props.stateMachines,
       api: props.api,
     });

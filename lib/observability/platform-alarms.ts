@@ -10,6 +10,7 @@ import { resourceName } from '../naming';
 import { PLATFORM_METRIC_PERIOD } from './platform-metrics';
 
 export interface PlatformAlarmsProps {
+  /** The stage's settings: alarm names. */
   readonly config: StageConfig;
   /** The one topic every alarm notifies (e-mail from the stage config). */
   readonly topic: sns.ITopic;

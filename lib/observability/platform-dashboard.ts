@@ -19,6 +19,7 @@ export interface PlatformDashboardProps {
   readonly transformFunction: lambda.IFunction;
   /** The bronze notification queue and its dead-letter queue. */
   readonly queue: IQueue;
+  /** Dead-letter queue of the bronze notifications (messages that failed every receive). */
   readonly deadLetterQueue: IQueue;
   /** The Athena workgroup the platform queries through. */
   readonly workGroup: string;

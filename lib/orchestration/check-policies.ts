@@ -7,11 +7,17 @@ import type { DatasetContract } from '../../lambdas/shared/contracts';
 import { OPERATIONS_PREFIX } from '../../lambdas/shared/manifest';
 
 export interface CheckPoliciesProps {
+  /** The source contracts whose quality checks the state machine runs. */
   readonly contracts: readonly DatasetContract[];
+  /** Names of the Glue databases the checks read (silver) and write to (operations). */
   readonly databases: { readonly silver: string; readonly ops: string };
+  /** Athena workgroup the checks run in. */
   readonly workGroup: string;
+  /** Bucket of the silver data the checks read. */
   readonly silverBucket: IBucket;
+  /** Bucket Athena writes the checks' results to. */
   readonly resultsBucket: IBucket;
+  /** Key of the silver and results buckets. */
   readonly encryptionKey: IKey;
 }
 

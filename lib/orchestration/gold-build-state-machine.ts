@@ -27,8 +27,11 @@ export interface GoldBuildStateMachineProps {
   readonly data: PlatformData;
   /** Name of the state machine. */
   readonly stateMachineName: string;
+  /** The source contracts: their quality rules are the gate's checks. */
   readonly contracts: readonly DatasetContract[];
+  /** Names of the Glue databases the checks and builds read and write. */
   readonly databases: { readonly silver: string; readonly gold: string; readonly ops: string };
+  /** Athena workgroup the checks run in. */
   readonly workGroup: string;
   /** Silver bucket: the check queries read it; quality results and run records are written under `_operations/`. */
   readonly silverBucket: IBucket;

@@ -5,25 +5,29 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
-import type { CatalogStack } from '../catalog/catalog-stack';
 import type { StageConfig } from '../config/stage-config';
-import type { GoldStack } from '../gold/gold-stack';
 import { glueDatabaseName, resourceName } from '../naming';
-import type { StorageStack } from '../storage/storage-stack';
 import { GoldBuildStateMachine } from './gold-build-state-machine';
 import { OperationsTables } from './operations-tables';
 import { ReplayStateMachine } from './replay-state-machine';
 import type { PlatformData } from '../runtime/platform-data';
 import { pinFeatureFlags } from '../feature-flags';
+import { dependOnOwners, type PlatformCatalog, type PlatformStorage } from '../platform-resources';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 
 export interface OrchestrationStackProps extends StackProps {
   /** The contracts and Gold SQL folders synth read. */
   readonly data: PlatformData;
+  /** The stage's settings (names, schedule). */
   readonly config: StageConfig;
+  /** The source contracts: their quality rules are the gate's checks. */
   readonly contracts: readonly DatasetContract[];
-  readonly storage: StorageStack;
-  readonly catalog: CatalogStack;
-  readonly gold: GoldStack;
+  /** The buckets the state machines read and write (bronze for replays, silver for the operations tables, Athena results), the bronze queue replays send to, and their key. */
+  readonly storage: Pick<PlatformStorage, 'key' | 'bronze' | 'silver' | 'athenaResults' | 'bronzeQueue'>;
+  /** The Glue databases and the Athena workgroup the checks run in. */
+  readonly catalog: PlatformCatalog;
+  /** The function that builds and publishes one Gold dataset (GoldStack's `build.function`). */
+  readonly goldBuildFunction: lambda.IFunction;
   /** Topic receiving blocked quality gates and failed executions (the platform's alarm topic). */
   readonly alertTopic: ITopic;
 }
@@ -44,8 +48,8 @@ export class OrchestrationStack extends Stack {
   constructor(scope: Construct, id: string, props: OrchestrationStackProps) {
     super(scope, id, props);
     pinFeatureFlags(this);
-    const { config, storage, catalog, gold } = props;
-    for (const stack of [storage, catalog, gold]) this.addStackDependency(stack);
+    const { config, storage, catalog } = props;
+    dependOnOwners(this, storage.key, storage.bronze, storage.silver, storage.athenaResults, storage.bronzeQueue, catalog.workgroup, ...Object.values(catalog.databases), props.goldBuildFunction);
     const databases = { silver: glueDatabaseName(config, 'silver'), gold: glueDatabaseName(config, 'gold'), ops: glueDatabaseName(config, 'ops') };
     this.alertTopic = props.alertTopic;
     this.operationsTables = new OperationsTables(this, 'OperationsTables', { database: databases.ops, bucket: storage.silver });
@@ -58,7 +62,7 @@ export class OrchestrationStack extends Stack {
       silverBucket: storage.silver,
       resultsBucket: storage.athenaResults,
       encryptionKey: storage.key,
-      buildFunction: gold.build.function,
+      buildFunction: props.goldBuildFunction,
       alertTopic: props.alertTopic,
     });
     this.goldBuild = this.goldBuildFlow.stateMachine;
@@ -66,7 +70,7 @@ export class OrchestrationStack extends Stack {
       data: props.data,
       stateMachineName: resourceName(config, 'replay'),
       bronzeBucket: storage.bronze,
-      queue: storage.bronzeNotifications.queue,
+      queue: storage.bronzeQueue,
       goldBuild: this.goldBuild,
       alertTopic: props.alertTopic,
     });

@@ -17,6 +17,7 @@ import { alertTask, failureMessage } from './alert-task';
 export interface ReplayStateMachineProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
   readonly data: PlatformData;
+  /** Name of the state machine (`<prefix>-<stage>-replay`). */
   readonly stateMachineName: string;
   /** Bronze bucket: listed, never read (the transform reads the objects). */
   readonly bronzeBucket: IBucket;
@@ -24,6 +25,7 @@ export interface ReplayStateMachineProps {
   readonly queue: IQueue;
   /** Started (and awaited) for the replayed dates once the queue is drained. */
   readonly goldBuild: sfn.IStateMachine;
+  /** Topic told when a replay fails. */
   readonly alertTopic: ITopic;
   /** @default 24 hours */
   readonly timeout?: Duration;

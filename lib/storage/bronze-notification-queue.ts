@@ -8,6 +8,7 @@ import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
 
 export interface BronzeNotificationQueueProps {
+  /** The stage's settings: queue names, receive count, visibility timeout, removal policy. */
   readonly config: StageConfig;
   /** The bucket whose ObjectCreated events are queued. */
   readonly bronze: s3.IBucket;

@@ -14,7 +14,9 @@ export interface PrefixExpiration {
 }
 
 export interface DataLakeBucketProps {
+  /** The stage's settings: bucket name, removal policy, multipart cleanup. */
   readonly config: StageConfig;
+  /** What the bucket holds; part of its name. */
   readonly purpose: BucketPurpose;
   /**
    * Customer-managed key for SSE-KMS with S3 bucket keys.

@@ -8,11 +8,14 @@ import { resourceName, transformRoleName } from '../naming';
 import { BronzeNotificationQueue } from './bronze-notification-queue';
 import { DataLakeBucket, type PrefixExpiration } from './data-lake-bucket';
 import { pinFeatureFlags } from '../feature-flags';
+import type { PlatformStorage } from '../platform-resources';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 
 /** Id of the synth warning about a protected stage whose bronze no role but the transform may read. */
 export const BRONZE_NO_READERS_WARNING = 'medallion:bronze-readers-none';
 
 export interface StorageStackProps extends StackProps {
+  /** The stage's settings: names, lifecycle rules, removal policy, bronze readers. */
   readonly config: StageConfig;
   /** Source contracts; a contract's retention SLA becomes a lifecycle rule on its bronze and silver prefix. */
   readonly contracts: readonly DatasetContract[];
@@ -23,7 +26,7 @@ export interface StorageStackProps extends StackProps {
  * Athena-results buckets encrypted with it and logging to an access-log bucket, and the queue of bronze
  * ObjectCreated notifications.
  */
-export class StorageStack extends Stack {
+export class StorageStack extends Stack implements PlatformStorage {
   readonly key: kms.Key;
   readonly accessLogs: DataLakeBucket;
   readonly bronze: DataLakeBucket;
@@ -32,6 +35,8 @@ export class StorageStack extends Stack {
   readonly quarantine: DataLakeBucket;
   readonly athenaResults: DataLakeBucket;
   readonly bronzeNotifications: BronzeNotificationQueue;
+  readonly bronzeQueue: IQueue;
+  readonly bronzeDeadLetterQueue: IQueue;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
@@ -75,12 +80,14 @@ export class StorageStack extends Stack {
         `Stage '${config.stage}' is protected and its bronzeReaderRoleArns is empty: the bronze bucket policy denies s3:GetObject on bronze objects ` +
           `to every principal but the transform's role (${resourceName(config, 'transform')}-<region>), administrators included, so nobody can read raw ` +
           `bronze files (PII in clear) or query the bronze Glue tables, for forensics or to check a delivery. To allow it, list the break-glass ` +
-          `IAM role ARNs (arn:aws:iam::<account>:role/<name>, no wildcards) in bronzeReaderRoleArns of stage '${config.stage}' (lib/config/stage-config.ts) ` +
+          `IAM role ARNs (arn:aws:iam::<account>:role/<name>, no wildcards) in bronzeReaderRoleArns of stage '${config.stage}' (the platform config, e.g. medallion.config.yaml) ` +
           `and deploy the storage stack. If no one but the transform may ever read bronze, acknowledge this warning in the app ` +
           `(Annotations.of(app).acknowledgeWarning('${BRONZE_NO_READERS_WARNING}') after addPlatform).`,
       );
     }
     this.bronzeNotifications = new BronzeNotificationQueue(this, 'BronzeNotifications', { config, bronze: this.bronze });
+    this.bronzeQueue = this.bronzeNotifications.queue;
+    this.bronzeDeadLetterQueue = this.bronzeNotifications.deadLetterQueue;
 
     for (const [name, bucket] of Object.entries({ Bronze: this.bronze, Silver: this.silver, Gold: this.gold, Quarantine: this.quarantine })) {
       new CfnOutput(this, `${name}BucketName`, { value: bucket.bucketName, description: `${name} bucket` });

@@ -20,12 +20,17 @@ import { transformEnvironmentVariables } from '../../lambdas/transform/environme
 export interface TransformPipelineProps {
   /** The contracts and Gold SQL folders synth read; the function's bundle carries exactly those files. */
   readonly data: PlatformData;
+  /** The stage's settings: memory, timeout, batch size, concurrency, file size limit, projection range. */
   readonly config: StageConfig;
+  /** Bucket of the raw files the transform reads. */
   readonly bronze: IBucket;
+  /** Bucket the transform writes Parquet and run manifests to. */
   readonly silver: IBucket;
+  /** Bucket the transform writes rejected rows and files to. */
   readonly quarantine: IBucket;
   /** Queue of bronze ObjectCreated notifications. */
   readonly queue: IQueue;
+  /** Dead-letter queue of `queue`, alarmed on. */
   readonly deadLetterQueue: IQueue;
   /** Key encrypting the PII hashing secret. */
   readonly encryptionKey: IKey;

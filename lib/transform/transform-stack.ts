@@ -8,16 +8,18 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
 import { resourceName } from '../naming';
-import type { StorageStack } from '../storage/storage-stack';
 import { TransformPipeline } from './transform-pipeline';
 import type { PlatformData } from '../runtime/platform-data';
 import { pinFeatureFlags } from '../feature-flags';
+import { dependOnOwners, type PlatformStorage } from '../platform-resources';
 
 export interface TransformStackProps extends StackProps {
   /** The contracts and Gold SQL folders synth read. */
   readonly data: PlatformData;
+  /** The stage's settings (names, sizes, alarm e-mail). */
   readonly config: StageConfig;
-  readonly storage: StorageStack;
+  /** The buckets the transform reads and writes, the notification queues it consumes, and their key. */
+  readonly storage: Pick<PlatformStorage, 'key' | 'bronze' | 'silver' | 'quarantine' | 'bronzeQueue' | 'bronzeDeadLetterQueue'>;
 }
 
 /** The bronze → silver transform and its alarm topic. */
@@ -31,7 +33,7 @@ export class TransformStack extends Stack {
     const { config, storage } = props;
     // Declared first so that grants on storage resources go to this stack's policies, not to their
     // resource policies (which would make storage depend on this stack).
-    this.addStackDependency(storage);
+    dependOnOwners(this, storage.key, storage.bronze, storage.silver, storage.quarantine, storage.bronzeQueue, storage.bronzeDeadLetterQueue);
     // A key of this stack for the alarm topic and the PII secret: granting the transform role on a key of
     // the storage stack would put the role in that key's policy and make storage depend on this stack.
     // CloudWatch alarms can publish to an encrypted topic only with a customer-managed key that lets them.
@@ -54,8 +56,8 @@ export class TransformStack extends Stack {
       bronze: storage.bronze,
       silver: storage.silver,
       quarantine: storage.quarantine,
-      queue: storage.bronzeNotifications.queue,
-      deadLetterQueue: storage.bronzeNotifications.deadLetterQueue,
+      queue: storage.bronzeQueue,
+      deadLetterQueue: storage.bronzeDeadLetterQueue,
       encryptionKey: key,
     });
     this.pipeline.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
