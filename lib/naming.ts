@@ -36,7 +36,7 @@ export function bucketName(config: StageConfig, purpose: BucketPurpose, account:
   const sample = `${head}-${Token.isUnresolved(account) ? '1'.repeat(ACCOUNT_ID_LENGTH) : account}-${Token.isUnresolved(region) ? 'a'.repeat(WORST_CASE_REGION_LENGTH) : region}`;
   const problems = bucketNameProblems(sample);
   if (problems.length > 0) {
-    throw new Error(`Bucket name '${sample}' (prefix '${config.namePrefix}', stage '${config.stage}', purpose '${purpose}') ${problems.join('; ')}. Shorten namePrefix or the stage name in lib/config/stage-config.ts.`);
+    throw new Error(`Bucket name '${sample}' (prefix '${config.namePrefix}', stage '${config.stage}', purpose '${purpose}') ${problems.join('; ')}. Shorten namePrefix or the stage name in the platform config (e.g. medallion.config.yaml).`);
   }
   if (Token.isUnresolved(account) || Token.isUnresolved(region)) return Fn.join('-', [head, account, region]);
   return `${head}-${account}-${region}`;

@@ -325,7 +325,7 @@ export function stageConfig(stage: string, stages: Readonly<Record<string, Stage
   }
   const problems = validateStageConfig(config);
   if (problems.length > 0) {
-    throw new StageConfigError(`Invalid config for stage '${stage}' (lib/config/stage-config.ts):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw new StageConfigError(`Invalid config for stage '${stage}':\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
   return config;
 }

@@ -21,7 +21,7 @@ describe('stage config', () => {
       "autoDeleteObjects is on but stage 'prod' is protected",
     ]);
     expect(() => stageConfig('prod', { prod: bad })).toThrow(
-      "Invalid config for stage 'prod' (lib/config/stage-config.ts):\n  - removalPolicy is 'destroy' but stage 'prod' is protected; use 'retain'\n  - autoDeleteObjects is on but stage 'prod' is protected",
+      "Invalid config for stage 'prod':\n  - removalPolicy is 'destroy' but stage 'prod' is protected; use 'retain'\n  - autoDeleteObjects is on but stage 'prod' is protected",
     );
   });
 
@@ -96,7 +96,7 @@ describe('resource names', () => {
   it('a prefix that would make a bucket name too long fails before synth', () => {
     const long: StageConfig = { ...dev, namePrefix: 'acme-analytics-lake1' };
     expect(() => bucketName(long, 'athena-results')).toThrow(
-      "Bucket name 'acme-analytics-lake1-dev-athena-results-111111111111-aaaaaaaaaaaaaaaa' (prefix 'acme-analytics-lake1', stage 'dev', purpose 'athena-results') is 69 characters long; S3 allows 3 to 63. Shorten namePrefix or the stage name in lib/config/stage-config.ts.",
+      "Bucket name 'acme-analytics-lake1-dev-athena-results-111111111111-aaaaaaaaaaaaaaaa' (prefix 'acme-analytics-lake1', stage 'dev', purpose 'athena-results') is 69 characters long; S3 allows 3 to 63. Shorten namePrefix or the stage name in the platform config (e.g. medallion.config.yaml).",
     );
   });
 

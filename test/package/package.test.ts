@@ -127,6 +127,16 @@ describe('the npm package in a consumer app', () => {
     }
   });
 
+  it('exports the public API with its types, and the config schema', () => {
+    const probe = run(process.execPath, ['-e', "const m = require('medallion-platform'); console.log(JSON.stringify({ keys: Object.keys(m).sort(), schema: require('medallion-platform/platform-config.schema.json').title }))"], { cwd: app });
+    ok(probe, 'require medallion-platform');
+    const { keys, schema } = JSON.parse(probe.stdout) as { keys: string[]; schema: string };
+    expect(keys).toEqual(expect.arrayContaining(['MedallionStage', 'addPlatform', 'loadPlatformConfig', 'PlatformConfigError', 'StorageStack', 'CatalogStack', 'TransformStack', 'TransformPipeline', 'GoldStack', 'GoldViews', 'OrchestrationStack', 'GoldBuildStateMachine', 'ApiStack', 'PlatformRestApi', 'ObservabilityStack', 'PlatformDashboard', 'ContractError']));
+    expect(schema).toBe('medallion-platform configuration');
+    const types = readFileSync(join(app, 'node_modules', 'medallion-platform', 'dist', 'lib', 'index.d.ts'), 'utf8');
+    expect(types).toContain('export { addPlatform, platformStages, MedallionStage, type MedallionStageProps');
+  });
+
   it("`medallion local run` processes a file of the consumer's dataset: every row accounted for, Gold built from it", () => {
     const out = run(join(app, 'node_modules', '.bin', 'medallion'), ['local', 'run', 'input', '--out', 'out'], { cwd: app, env: { ...process.env, FORCE_COLOR: '0' } });
     ok(out, 'medallion local run');
