@@ -12,7 +12,7 @@ import { METRICS_NAMESPACE } from '../../lambdas/shared/metrics';
 import type { DatasetContract } from '../../lambdas/shared/contracts';
 import { QUALITY_RESULTS_PREFIX, RUNS_PREFIX, type RunRecord } from '../../lambdas/shared/quality';
 import { PlatformFunction } from '../runtime/platform-function';
-import { alertTask, failureMessage } from './alert-task';
+import { alertTask, failurePath } from './alert-task';
 import { ScopedAthenaGetQueryResults, ScopedAthenaStartQueryExecution } from './athena-tasks';
 import { checkQueryPolicies, checkResultPolicies } from './check-policies';
 import type { PlatformData } from '../runtime/platform-data';
@@ -89,8 +89,6 @@ export class GoldBuildStateMachine extends Construct {
     const resultsPolicies = checkResultPolicies(this, props);
     const athenaRetry = { errors: ATHENA_TRANSIENT_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 6, maxDelay: Duration.seconds(60), jitterStrategy: sfn.JitterType.FULL };
 
-    // Failure path: alert, record the run, fail. Every task and Map state is caught into it.
-    const failed = new sfn.Fail(this, 'GoldBuildFailed', { error: 'GoldBuildFailed', causePath: sfn.JsonPath.stringAt('$.error.Cause') });
     // The run record of an execution, whatever its outcome: the record function reads the whole state.
     const recordRunTask = (id: string, status: RunRecord['status'], resultPath: string) =>
       new tasks.LambdaInvoke(this, id, {
@@ -100,12 +98,14 @@ export class GoldBuildStateMachine extends Construct {
         resultPath,
         taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
       });
-    const recordFailed = recordRunTask('RecordFailedRun', 'FAILED', sfn.JsonPath.DISCARD);
-    recordFailed.addCatch(failed, { resultPath: '$.recordError' });
-    const notifyFailure = alertTask(this, 'NotifyFailure', { topic: props.alertTopic, subject: `${props.stateMachineName} failed`, message: failureMessage(props.stateMachineName) });
-    notifyFailure.addCatch(recordFailed, { resultPath: '$.notifyError' });
-    const failure = notifyFailure.next(recordFailed).next(failed);
-    const catchAll = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
+    // Failure path: alert, record the run, fail. Every task and Map state is caught into it.
+    const { start: failure, catchProps: catchAll } = failurePath(this, {
+      topic: props.alertTopic,
+      stateMachineName: props.stateMachineName,
+      error: 'GoldBuildFailed',
+      failId: 'GoldBuildFailed',
+      record: recordRunTask('RecordFailedRun', 'FAILED', sfn.JsonPath.DISCARD),
+    });
 
     const plan = new tasks.LambdaInvoke(this, 'PlanChecks', {
       lambdaFunction: this.planFunction,

@@ -11,7 +11,7 @@ import { PlatformFunction } from '../runtime/platform-function';
 import { arnFinding } from '../nag-suppressions';
 import type { PlatformData } from '../runtime/platform-data';
 import { PLATFORM_FUNCTIONS } from '../runtime/function-code';
-import { alertTask, failureMessage } from './alert-task';
+import { failurePath } from './alert-task';
 
 
 export interface ReplayStateMachineProps {
@@ -57,11 +57,7 @@ export class ReplayStateMachine extends Construct {
     });
     props.queue.grantSendMessages(this.function);
 
-    const failed = new sfn.Fail(this, 'ReplayFailed', { error: 'ReplayFailed', causePath: sfn.JsonPath.stringAt('$.error.Cause') });
-    const notifyFailure = alertTask(this, 'NotifyFailure', { topic: props.alertTopic, subject: `${props.stateMachineName} failed`, message: failureMessage(props.stateMachineName) });
-    notifyFailure.addCatch(failed, { resultPath: '$.notifyError' });
-    const failure = notifyFailure.next(failed);
-    const catchAll = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
+    const { start: failure, catchProps: catchAll } = failurePath(this, { topic: props.alertTopic, stateMachineName: props.stateMachineName, error: 'ReplayFailed', failId: 'ReplayFailed' });
 
     const plan = new tasks.LambdaInvoke(this, 'PlanReplay', {
       lambdaFunction: this.function,
