@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ATHENA_ENGINES } from './athena';
-import { generate } from './generate';
+import { checkExampleDatasets, generate } from './generate';
+import { defaultContractsDir, loadContracts } from '../lambdas/shared/contracts';
 import { startLocalPlatform } from './platform';
 import { checkLabel } from '../lambdas/shared/quality';
 import { goldDatasets } from '../lambdas/shared/gold';
@@ -160,12 +161,13 @@ export function localCommand(): Command {
 
   program
     .command('generate')
-    .description('write sample source files for every dataset in the layout `run` reads')
+    .description('write sample source files of the example datasets (this repository\'s contracts) in the layout `run` reads')
     .argument('<dir>', 'output folder')
     .option('--rows <n>', 'number of prints (other sources scale from it)', positiveInt, 1000)
     .option('--seed <n>', 'random seed; the same seed gives the same files', positiveInt, 42)
     .option('--dirty', 'inject realistic defects', false)
     .action(async (dir: string, opts: { rows: number; seed: number; dirty: boolean }) => {
+      checkExampleDatasets(loadContracts().map((c) => c.name), defaultContractsDir());
       const files = await generate(resolve(dir), opts);
       console.log(`wrote ${files.length} files, ${files.reduce((n, f) => n + f.rows, 0)} rows, under ${resolve(dir)}`);
     });
@@ -184,6 +186,7 @@ export function localCommand(): Command {
     });
 
   program.action(async () => {
+    checkExampleDatasets(loadContracts().map((c) => c.name), defaultContractsDir());
     const input = mkdtempSync(join(tmpdir(), 'medallion-sample-'));
     await generate(input, { rows: 2000, seed: 42, dirty: true });
     console.log(`sample data: ${input}`);

@@ -68,6 +68,22 @@ class LineFile {
   }
 }
 
+/** The example datasets `generate` writes files for: the sources of this repository's contracts/. */
+export const EXAMPLE_DATASETS = ['events', 'pays', 'prints', 'taps', 'transactions', 'users'] as const;
+
+/**
+ * Checks that the project's source contracts define the example datasets `generate` writes.
+ * @throws Error naming what is missing and what to do instead
+ */
+export function checkExampleDatasets(contractNames: readonly string[], contractsDir: string): void {
+  const missing = EXAMPLE_DATASETS.filter((d) => !contractNames.includes(d));
+  if (missing.length === 0) return;
+  throw new Error(
+    `generate writes sample files of the example datasets (${EXAMPLE_DATASETS.join(', ')}), but the contracts in ${contractsDir} do not define ${missing.join(', ')}. ` +
+      `Put files of your own datasets under <input-dir>/<dataset>/ (e.g. <input-dir>/${contractNames[0] ?? '<dataset>'}/2026-11-01.csv) and run \`local run <input-dir>\`.`,
+  );
+}
+
 /**
  * Writes sample source files for every shipped dataset in the layout `npm run local -- run` reads
  * (`<dir>/<dataset>/<file>`). Deterministic for a seed; scales from a few rows to millions.

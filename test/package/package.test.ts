@@ -149,4 +149,12 @@ describe('the npm package in a consumer app', () => {
     expect(report.gold).toEqual([expect.objectContaining({ dataset: 'daily_orders', rows: 2 })]);
     expect(readFileSync(join(app, 'out', 'gold', 'daily_orders.csv'), 'utf8')).toBe('date,orders,revenue\n2026-11-01,2,14.75\n2026-11-02,1,7.00\n');
   }, 300_000);
+
+  it("`medallion local generate` says it writes the example datasets, which this project's contracts lack, and what to do instead", () => {
+    const out = run(join(app, 'node_modules', '.bin', 'medallion'), ['local', 'generate', 'sample'], { cwd: app, env: { ...process.env, FORCE_COLOR: '0' } });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain(
+      `error: generate writes sample files of the example datasets (events, pays, prints, taps, transactions, users), but the contracts in ${join(app, 'contracts')} do not define events, pays, prints, taps, transactions, users. Put files of your own datasets under <input-dir>/<dataset>/ (e.g. <input-dir>/orders/2026-11-01.csv) and run \`local run <input-dir>\`.`,
+    );
+  });
 });
