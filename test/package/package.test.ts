@@ -137,6 +137,23 @@ describe('the npm package in a consumer app', () => {
     expect(types).toContain('export { addPlatform, platformStages, MedallionStage, type MedallionStageProps');
   });
 
+  it("its declarations type-check in the consumer's TypeScript, strict and without skipLibCheck", () => {
+    writeFileSync(
+      join(app, 'check.ts'),
+      [
+        "import { App } from 'aws-cdk-lib';",
+        "import { MedallionStage, type PlatformConfig } from 'medallion-platform';",
+        'const config: PlatformConfig = { defaults: { alarmEmail: "a@b.example" }, stages: { dev: { transform: { maxConcurrency: 3 } } } };',
+        "new MedallionStage(new App(), 'Check', { stage: 'dev', config });",
+      ].join('\n'),
+    );
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const args = ['--noEmit', '--strict', '--module', 'commonjs', '--moduleResolution', 'node', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'check.ts'];
+    const out = run(process.execPath, [tsc, ...args], { cwd: app });
+    expect(out.stdout + out.stderr).toBe('');
+    expect(out.status).toBe(0);
+  });
+
   it("`medallion local run` processes a file of the consumer's dataset: every row accounted for, Gold built from it", () => {
     const out = run(join(app, 'node_modules', '.bin', 'medallion'), ['local', 'run', 'input', '--out', 'out'], { cwd: app, env: { ...process.env, FORCE_COLOR: '0' } });
     ok(out, 'medallion local run');
