@@ -1,4 +1,4 @@
-import { createReadStream, mkdtempSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlreadyExistsException, CreateDatabaseCommand, CreateTableCommand, GlueClient, UpdateTableCommand } from '@aws-sdk/client-glue';
@@ -95,9 +95,14 @@ function narrowProjection(platform: LocalPlatform, glue: GlueClient, tables: Rea
 }
 
 /** DuckDB over a mirror of the emulator's silver bucket, refreshed before every statement. */
-async function duckdbEngine(platform: LocalPlatform): Promise<DuckDBAthenaEngine> {
+async function duckdbEngine(platform: LocalPlatform, cleanup: (() => void)[]): Promise<DuckDBAthenaEngine> {
   const cache = mkdtempSync(join(tmpdir(), 'medallion-athena-'));
   const connection = await (await DuckDBInstance.create(':memory:')).connect();
+  // The mirror and the connection go with the local Athena.
+  cleanup.push(() => {
+    connection.closeSync();
+    rmSync(cache, { recursive: true, force: true });
+  });
   for (const statement of trinoCompatSql()) await connection.run(statement);
   const contracts = loadContracts();
   const databases = { silver: glueDatabaseName(platform.config, 'silver'), gold: glueDatabaseName(platform.config, 'gold'), ops: glueDatabaseName(platform.config, 'ops') };
@@ -130,8 +135,9 @@ export async function startPlatformAthena(platform: LocalPlatform, options: Plat
   let glue: GlueClient | undefined;
   let proxy: { endpoint: string; close: () => Promise<void> } | undefined;
   let engine: AthenaEngine;
+  const cleanup: (() => void)[] = [];
   if (name === 'duckdb') {
-    engine = await duckdbEngine(platform);
+    engine = await duckdbEngine(platform, cleanup);
   } else {
     trino = process.env.MEDALLION_TRINO_URL ? connectTrino(process.env.MEDALLION_TRINO_URL) : await startTrino({ log: options.log });
     glue = glueClient(platform);
@@ -140,7 +146,7 @@ export async function startPlatformAthena(platform: LocalPlatform, options: Plat
     proxy = await startGlueProxy(endpoint);
     const catalog = await trino.awsCatalog({ glueEndpoint: proxy.endpoint, s3Endpoint: endpoint, region: LOCAL_REGION });
     const reference = new TrinoAthenaEngine(trino, catalog, narrowProjection(platform, glue, tables));
-    engine = name === 'trino' ? reference : new ComparingAthenaEngine(await duckdbEngine(platform), reference);
+    engine = name === 'trino' ? reference : new ComparingAthenaEngine(await duckdbEngine(platform, cleanup), reference);
   }
   const athena = new LocalAthena({ engine, outputLocation: `s3://${platform.buckets['athena-results']}/results` });
   await athena.start();
@@ -149,6 +155,7 @@ export async function startPlatformAthena(platform: LocalPlatform, options: Plat
     engine,
     close: async () => {
       await close();
+      cleanup.forEach((c) => c());
       glue?.destroy();
       await proxy?.close();
       await trino?.close();

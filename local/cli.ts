@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
@@ -80,9 +80,29 @@ const PHASE_LABELS: Record<RunPhase, string> = { upload: 'upload to bronze', tra
 
 /**
  * Runs `work` with one progress bar per phase on stderr (files for upload and transform; states ended,
- * with the last one's name, for the gold-build state machine). Without a terminal, no bars are drawn.
+ * with the last one's name, for the gold-build state machine). Without a terminal (piped, CI), no bars:
+ * one plain line per phase when it ends, e.g. `upload to bronze: 91/91 files`.
  */
 async function withProgress<T>(work: (onProgress: (phase: RunPhase, done: number, total: number | undefined, detail?: string) => void) => Promise<T>): Promise<T> {
+  const unitOf = (phase: RunPhase) => (phase === 'gold-build' ? 'states' : 'files');
+  if (!process.stderr.isTTY) {
+    // The phases run one after the other: a phase has ended when the next one reports, or when the work ends.
+    const latest = new Map<RunPhase, { done: number; total?: number; detail: string }>();
+    const printed = new Set<RunPhase>();
+    const print = (phase: RunPhase) => {
+      const p = latest.get(phase)!;
+      printed.add(phase);
+      process.stderr.write(`${PHASE_LABELS[phase]}: ${p.done}/${p.total ?? p.done} ${unitOf(phase)}${p.detail ? `, last: ${p.detail}` : ''}\n`);
+    };
+    try {
+      return await work((phase, done, total, detail = '') => {
+        for (const other of latest.keys()) if (other !== phase && !printed.has(other)) print(other);
+        latest.set(phase, { done, total, detail });
+      });
+    } finally {
+      for (const phase of latest.keys()) if (!printed.has(phase)) print(phase);
+    }
+  }
   const bars = new MultiBar(
     { format: ' {phase} |{bar}| {value}/{total} {unit} {detail}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, noTTYOutput: false },
     Presets.shades_classic,
@@ -90,7 +110,7 @@ async function withProgress<T>(work: (onProgress: (phase: RunPhase, done: number
   const open = new Map<RunPhase, SingleBar>();
   try {
     return await work((phase, done, total, detail = '') => {
-      const unit = phase === 'gold-build' ? 'states' : 'files';
+      const unit = unitOf(phase);
       let bar = open.get(phase);
       if (!bar) {
         // The state machine's number of states depends on the data (one per check and date): count up.
@@ -188,9 +208,13 @@ export function localCommand(): Command {
   program.action(async () => {
     checkExampleDatasets(loadContracts().map((c) => c.name), defaultContractsDir());
     const input = mkdtempSync(join(tmpdir(), 'medallion-sample-'));
-    await generate(input, { rows: 2000, seed: 42, dirty: true });
-    console.log(`sample data: ${input}`);
-    await runCommand(input, { out: './local-out', thenServe: 3000, ...program.opts<{ endpoint?: string }>() });
+    try {
+      await generate(input, { rows: 2000, seed: 42, dirty: true });
+      console.log(`sample data: ${input} (removed when the demo stops)`);
+      await runCommand(input, { out: './local-out', thenServe: 3000, ...program.opts<{ endpoint?: string }>() });
+    } finally {
+      rmSync(input, { recursive: true, force: true });
+    }
   });
   return program;
 }

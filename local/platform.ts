@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -122,6 +122,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       sqs,
       handlerEnv,
       close: async () => {
+        rmSync(handlerEnv.WORK_DIR, { recursive: true, force: true });
         s3.destroy();
         sqs.destroy();
         secrets.destroy();

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
@@ -123,20 +123,23 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
     onState: (s) => progress('gold-build', ++statesEnded, undefined, `${s.name}${s.status === 'SUCCEEDED' ? '' : ` ${s.status}`}`),
   }).finally(() => orchestration.close());
   const { execution } = run;
-  const manifestsDir = mkdtempSync(join(tmpdir(), 'medallion-manifests-'));
-  await mirror(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, manifestsDir, () => false, true);
   // Past the gate (succeeded, or failed by it after building the datasets it did not block): a verdict per dataset.
   const verdicts = execution.status === 'SUCCEEDED' || execution.error === 'QualityGateFailed' ? (run.gate?.datasets ?? []) : [];
   const built = verdicts.filter((v) => !v.blocked).map((v) => v.dataset);
-  const outputs = built.length === 0 ? [] : await buildGold({
-    contracts: loadContracts(),
-    silverDir: join(options.outDir, 'silver'),
-    manifestsDir: join(manifestsDir, OPERATIONS_PREFIX, 'manifests'),
-    databases: { silver: glueDatabaseName(platform.config, 'silver'), gold: glueDatabaseName(platform.config, 'gold'), ops: glueDatabaseName(platform.config, 'ops') },
-    asOf: options.asOf,
-    datasets: built,
-    outDir: join(options.outDir, 'gold'),
-  });
+  const manifestsDir = mkdtempSync(join(tmpdir(), 'medallion-manifests-'));
+  const outputs = await (async () => {
+    if (built.length === 0) return [];
+    await mirror(platform, platform.buckets.silver, `${OPERATIONS_PREFIX}manifests/`, manifestsDir, () => false, true);
+    return buildGold({
+      contracts: loadContracts(),
+      silverDir: join(options.outDir, 'silver'),
+      manifestsDir: join(manifestsDir, OPERATIONS_PREFIX, 'manifests'),
+      databases: { silver: glueDatabaseName(platform.config, 'silver'), gold: glueDatabaseName(platform.config, 'gold'), ops: glueDatabaseName(platform.config, 'ops') },
+      asOf: options.asOf,
+      datasets: built,
+      outDir: join(options.outDir, 'gold'),
+    });
+  })().finally(() => rmSync(manifestsDir, { recursive: true, force: true }));
   const rows = new Map(outputs.map((g) => [g.dataset as string, g.rows]));
   const report: RunReport = {
     files: manifests

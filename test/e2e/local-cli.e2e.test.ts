@@ -22,9 +22,20 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
   });
 
   it('run processes every file, accounts for every row, builds Gold and exits 0', () => {
-    const run = cli('run', input, '--out', out, '--as-of', '2020-11-28');
+    // Its own temporary folder: what the run leaves there is what it failed to clean up.
+    const scratch = mkdtempSync(join(tmpdir(), 'cli-tmp-'));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), 'run', input, '--out', out, '--as-of', '2020-11-28'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, E2E_ENDPOINT: '', TMPDIR: scratch },
+    });
     expect(run.stderr).not.toMatch(/error:/);
     expect(run.status).toBe(0);
+    // Piped: no progress bars, one plain line per phase, no placeholders.
+    expect(run.stderr).toMatch(/^upload to bronze: 94\/94 files(, last: .*)?\nbronze → silver: 94\/94 files(, last: .*)?\ngold-build: (\d+)\/\3 states, last: Published\n$/m);
+    expect(run.stderr).not.toMatch(/\{(phase|unit|bar)\}/);
+    // tsx-*: the TypeScript loader's own cache (the test runs the CLI from source), not the platform's.
+    expect(readdirSync(scratch).filter((f) => !f.startsWith('tsx-'))).toEqual([]);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.files).toHaveLength(94);
     for (const f of report.files) expect(f.rows_in).toBe(f.rows_valid + f.rows_quarantined);
