@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { didYouMean } from '../lib/config/did-you-mean';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
@@ -47,6 +49,24 @@ function summary(report: RunReport, outDir: string): string {
     ),
     `outputs: ${join(outDir, 'silver')}, ${join(outDir, 'quarantine')}, ${join(outDir, 'gold')}, ${join(outDir, 'report.json')}`,
   ].join('\n');
+}
+
+/** Fails before anything starts when the input folder is missing or holds no file. */
+function checkInputDir(inputDir: string): void {
+  const dir = resolve(inputDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`no input folder at ${dir}; give the folder holding one sub-folder per dataset (<input-dir>/<dataset>/<files>)`);
+}
+
+/** Fails before anything starts when the port is taken on 127.0.0.1, saying what to pass instead. */
+async function checkPortFree(portNumber: number): Promise<void> {
+  if (portNumber === 0) return;
+  await new Promise<void>((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${portNumber} on 127.0.0.1 is in use; pass --port <n> (--port 0 picks a free one)`) : e),
+    );
+    probe.listen(portNumber, '127.0.0.1', () => probe.close(() => resolvePort()));
+  });
 }
 
 function port(value: string): number {
@@ -127,6 +147,8 @@ async function withProgress<T>(work: (onProgress: (phase: RunPhase, done: number
 }
 
 async function runCommand(inputDir: string, opts: { out: string; endpoint?: string; asOf?: string; thenServe?: number }): Promise<void> {
+  checkInputDir(inputDir);
+  if (opts.thenServe !== undefined) await checkPortFree(opts.thenServe);
   const platform = await startLocalPlatform({ endpoint: opts.endpoint });
   try {
     const outDir = resolve(opts.out);
@@ -146,7 +168,11 @@ async function runCommand(inputDir: string, opts: { out: string; endpoint?: stri
 /** The `local` command: the local platform's CLI (`npm run local`, `npx medallion local`). */
 export function localCommand(): Command {
   const program = new Command('local')
-    .description('Run the medallion platform on this machine with the same handlers, contracts and SQL as in AWS.')
+    .description(
+      'Run the medallion platform on this machine with the same handlers, contracts and SQL as in AWS.\n' +
+        'Without a command: the demo (`local demo`: generates dirty sample data, runs it, then serves the HTTP API).',
+    )
+
     .option('--endpoint <url>', 'use an AWS emulator already running (LocalStack, moto) instead of starting moto; AWS_ENDPOINT_URL works too')
     .addOption(
       new Option(
@@ -197,6 +223,7 @@ export function localCommand(): Command {
     .description('serve the HTTP API on 127.0.0.1 and process every object dropped into bronze, until Ctrl-C')
     .option('--port <n>', 'port on 127.0.0.1', port, 3000)
     .action(async (opts: { port: number }) => {
+      await checkPortFree(opts.port);
       const platform = await startLocalPlatform({ endpoint: program.opts<{ endpoint?: string }>().endpoint });
       try {
         await serve(platform, opts.port);
@@ -205,21 +232,45 @@ export function localCommand(): Command {
       }
     });
 
-  program.action(async () => {
-    checkExampleDatasets(loadContracts().map((c) => c.name), defaultContractsDir());
-    const input = mkdtempSync(join(tmpdir(), 'medallion-sample-'));
-    try {
-      await generate(input, { rows: 2000, seed: 42, dirty: true });
-      console.log(`sample data: ${input} (removed when the demo stops)`);
-      await runCommand(input, { out: './local-out', thenServe: 3000, ...program.opts<{ endpoint?: string }>() });
-    } finally {
-      rmSync(input, { recursive: true, force: true });
-    }
-  });
+  program
+    .command('demo', { isDefault: true })
+    .description('the default command: generate dirty sample data (removed afterwards), run it, then serve the HTTP API until Ctrl-C')
+    .option('--port <n>', 'port of the HTTP API on 127.0.0.1 (0: any free port)', port, 3000)
+    .option('--out <dir>', 'output folder', './local-out')
+    // As the default command it also receives words that are no command (`local serv`): named below, with the closest one.
+    .allowExcessArguments(true)
+    .action(async (opts: { port: number; out: string }, command: Command) => {
+      if (command.args.length > 0) {
+        const names = program.commands.map((c) => c.name());
+        const near = didYouMean(command.args[0], names);
+        program.error(`error: unknown command '${command.args[0]}'${near ? ` (Did you mean ${near}?)` : ''}; commands: ${names.join(', ')}`);
+      }
+      checkExampleDatasets(loadContracts().map((c) => c.name), defaultContractsDir());
+      await checkPortFree(opts.port);
+      const input = mkdtempSync(join(tmpdir(), 'medallion-sample-'));
+      try {
+        await generate(input, { rows: 2000, seed: 42, dirty: true });
+        console.log(`sample data: ${input} (removed when the demo stops)`);
+        await runCommand(input, { out: opts.out, thenServe: opts.port, ...program.opts<{ endpoint?: string }>() });
+      } finally {
+        rmSync(input, { recursive: true, force: true });
+      }
+    });
+
   return program;
 }
 
+/** Fails with a clear message on a Node.js older than the package's `engines` (22). */
+export function requireSupportedNode(): void {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22) {
+    console.error(`error: medallion-platform needs Node.js 22 or newer; this is ${process.version}. Install Node.js 22 or 24 (the Lambda runtime's) and run again.`);
+    process.exit(1);
+  }
+}
+
 if (require.main === module) {
+  requireSupportedNode();
   localCommand()
     .parseAsync(process.argv)
     .catch((e: Error) => {

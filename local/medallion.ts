@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { packageRoot } from '../lib/runtime/function-code';
-import { localCommand } from './cli';
+import { localCommand, requireSupportedNode } from './cli';
 
+requireSupportedNode();
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
 new Command('medallion')

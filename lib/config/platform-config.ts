@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
 import schema from './platform-config.schema.json';
+import { didYouMean } from './did-you-mean';
 import { STAGES, StageConfigError, validateStageConfig, type LifecycleConfig, type StageConfig } from './stage-config';
 
 /** Makes every field optional, recursively; lists are replaced whole. */
@@ -88,15 +89,6 @@ class Source {
 
 let validate: ReturnType<Ajv2020['compile']> | undefined;
 
-/** Edit distance, for did-you-mean on unknown keys. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  }
-  return d[a.length][b.length];
-}
 
 function schemaIssues(errors: readonly ErrorObject[], source: Source): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -110,8 +102,8 @@ function schemaIssues(errors: readonly ErrorObject[], source: Source): ConfigIss
         const key = String(e.params.additionalProperty);
         at = [...path, key];
         const known = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-        const near = known.filter((k) => distance(k.toLowerCase(), key.toLowerCase()) <= Math.max(2, Math.floor(key.length / 4)));
-        reason = `unknown setting '${key}'${near.length ? `; did you mean '${near[0]}'?` : ''} (known here: ${known.join(', ')})`;
+        const near = didYouMean(key, known);
+        reason = `unknown setting '${key}'${near ? `; did you mean '${near}'?` : ''} (known here: ${known.join(', ')})`;
         break;
       }
       case 'propertyNames':

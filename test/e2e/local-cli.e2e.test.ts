@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -131,6 +132,40 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
       ['value_prop_features', true, ['prints.quarantine', 'taps.rowCount'], null],
     ]);
     expect(readdirSync(join(badOut, 'gold')).sort()).toEqual(['daily_revenue.csv', 'daily_revenue.parquet', 'data_quality_history.csv', 'data_quality_history.parquet']);
+  });
+
+  it('fails fast, before starting anything, with what to do: a broken contract (synth\'s message), a missing input folder, a taken port, an unknown command', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'cli-project-'));
+    cpSync(join(ROOT, 'contracts'), join(project, 'contracts'), { recursive: true });
+    const prints = join(project, 'contracts', 'prints.yaml');
+    writeFileSync(prints, readFileSync(prints, 'utf8').replace('logicalType: date', 'logicalType: dat'));
+    const started = Date.now();
+    const broken = cli('run', input, '--contracts', join(project, 'contracts'));
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toContain(`error: Invalid data contract (1 problem):\n  - ${prints}:`);
+    expect(broken.stderr).toMatch(/ at \/schema\/0\/properties\/\d+\/logicalType: unknown logicalType "dat"/);
+    const missing = cli('run', join(project, 'nowhere'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`error: no input folder at ${join(project, 'nowhere')}; give the folder holding one sub-folder per dataset (<input-dir>/<dataset>/<files>)`);
+    // Seconds, not the minutes of retries a broken contract used to cost (no emulator was started).
+    expect(Date.now() - started).toBeLessThan(30_000);
+
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const busy = (taken.address() as AddressInfo).port;
+    const serve = await new Promise<{ status: number | null; stderr: string }>((resolveRun) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), 'serve', '--port', String(busy)], { cwd: ROOT, env: { ...process.env, E2E_ENDPOINT: '' } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (status) => resolveRun({ status, stderr }));
+    });
+    taken.close();
+    expect(serve.status).toBe(1);
+    expect(serve.stderr).toContain(`error: port ${busy} on 127.0.0.1 is in use; pass --port <n> (--port 0 picks a free one)`);
+
+    const typo = cli('serv');
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toContain("error: unknown command 'serv' (Did you mean serve?); commands: run, generate, serve, demo");
   });
 
   it('fails with a precise message on a bad option', () => {
