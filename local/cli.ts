@@ -27,16 +27,21 @@ function isoDate(value: string): string {
   return value;
 }
 
+/** Files not ingested that the summary names one by one; the rest are counted, with where to read them. */
+const SHOWN_FILES = 10;
+
 /** What `run` prints: files and rows, the orchestration, failed and warned checks, each Gold dataset built or blocked (and why), the outputs. */
 function summary(report: RunReport, outDir: string): string {
   const byStatus = new Map<string, number>();
   const labels = new Map(report.quality.map((q) => [q.id, checkLabel(q)]));
   for (const f of report.files) byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + 1);
   const sum = (k: 'rows_in' | 'rows_valid' | 'rows_quarantined') => report.files.reduce((n, f) => n + f[k], 0);
+  const notIngested = report.files.filter((f) => f.status !== 'ingested');
   return [
     `files: ${report.files.length} (${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ')})`,
     `rows: ${sum('rows_in')} in, ${sum('rows_valid')} valid, ${sum('rows_quarantined')} quarantined`,
-    ...report.files.filter((f) => f.status !== 'ingested').map((f) => `  ${f.status}: ${f.key}${f.error ? ` — ${f.error}` : f.duplicate_of ? ` — same bytes as ${f.duplicate_of}` : ''}`),
+    ...notIngested.slice(0, SHOWN_FILES).map((f) => `  ${f.status}: ${f.key}${f.error ? ` — ${f.error}` : f.duplicate_of ? ` — same bytes as ${f.duplicate_of}` : ''}`),
+    ...(notIngested.length > SHOWN_FILES ? [`  … and ${notIngested.length - SHOWN_FILES} more not ingested: see files[] in ${join(outDir, 'report.json')} (status, error, reasons)`] : []),
     ...report.orchestration.map((o) => `${o.name}: ${o.status}, ${o.states.length} states`),
     `quality: ${report.quality.length} checks, ${report.quality.filter((q) => q.status === 'warn').length} warning(s), ${report.quality.filter((q) => q.status === 'fail').length} failed`,
     ...report.quality

@@ -168,6 +168,21 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     expect(typo.stderr).toContain("error: unknown command 'serv' (Did you mean serve?); commands: run, generate, serve, demo");
   });
 
+  it('a summary names the files it did not ingest with their reason, the first ten, then counts the rest and says where they are', () => {
+    const misplaced = mkdtempSync(join(tmpdir(), 'cli-misplaced-'));
+    const misplacedOut = mkdtempSync(join(tmpdir(), 'cli-misplaced-out-'));
+    // A common mistake: the files of a dataset under a folder that is no dataset.
+    mkdirSync(join(misplaced, 'sample'));
+    for (let d = 1; d <= 12; d++) writeFileSync(join(misplaced, 'sample', `2020-11-${String(d).padStart(2, '0')}.json`), '{"day":"2020-11-01"}\n');
+    const run = cli('run', misplaced, '--out', misplacedOut);
+    expect(run.status).toBe(1);
+    const lines = run.stdout.split('\n').filter((l) => l.startsWith('  rejected: ') || l.startsWith('  … and'));
+    expect(lines).toHaveLength(11);
+    expect(lines[0]).toMatch(/^ {2}rejected: sample\/2020-11-01\.json — .*sample/);
+    expect(lines[10]).toBe(`  … and 2 more not ingested: see files[] in ${join(misplacedOut, 'report.json')} (status, error, reasons)`);
+    expect(JSON.parse(readFileSync(join(misplacedOut, 'report.json'), 'utf8')).files).toHaveLength(12);
+  });
+
   it('fails with a precise message on a bad option', () => {
     const bad = cli('run', input, '--as-of', '28/11/2020');
     expect(bad.status).not.toBe(0);
