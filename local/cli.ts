@@ -46,7 +46,7 @@ function summary(report: RunReport, outDir: string): string {
     `quality: ${report.quality.length} checks, ${report.quality.filter((q) => q.status === 'warn').length} warning(s), ${report.quality.filter((q) => q.status === 'fail').length} failed`,
     ...report.quality
       .filter((q) => q.status !== 'pass')
-      .map((q) => `  ${q.status}: ${checkLabel(q)} = ${q.value === null ? 'no value' : Number(q.value.toFixed(2))}`),
+      .map((q) => `  ${q.status}: ${checkLabel(q)} = ${q.value === null ? 'no value' : `${Number(q.value.toFixed(2))} ${q.unit}`} (${q.threshold})`),
     ...report.gold.map((g) =>
       g.blocked
         ? `gold ${g.dataset}: BLOCKED by ${g.blockedBy.map((id) => labels.get(id) ?? id).join(', ')}${g.through.length ? ` (through ${g.through.join(', ')})` : ''}`

@@ -44,6 +44,10 @@ export interface QualityReport {
   readonly status: 'pass' | 'fail' | 'warn';
   readonly severity: 'error' | 'warning';
   readonly value: number | null;
+  /** Unit of the value: rows, percent, hours (freshness) or ratio. */
+  readonly unit: string;
+  /** The threshold, e.g. `mustBeLessOrEqualTo 48`. */
+  readonly threshold: string;
 }
 
 /** One requested Gold dataset: built (rows, path of its CSV) or blocked by the quality gate (and why). */
@@ -173,7 +177,7 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
         ...(execution.error ? { error: execution.error, cause: execution.cause } : {}),
       },
     ],
-    quality: (run.gate?.results ?? []).map((r) => ({ id: r.id, dataset: r.dataset, check: r.check, status: r.status, severity: r.severity, value: r.value })),
+    quality: (run.gate?.results ?? []).map((r) => ({ id: r.id, dataset: r.dataset, check: r.check, status: r.status, severity: r.severity, value: r.value, unit: r.unit, threshold: r.threshold })),
   };
   writeFileSync(join(options.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   if (execution.status !== 'SUCCEEDED') throw new OrchestrationFailed(`gold-build ${execution.execution} failed (${execution.error ?? 'error'}): ${execution.cause ?? ''}`, report);

@@ -74,7 +74,7 @@ export interface GateResult {
   readonly message: string;
   readonly failed: number;
   readonly warned: number;
-  readonly results: readonly Pick<CheckResult, 'id' | 'dataset' | 'check' | 'status' | 'value' | 'severity'>[];
+  readonly results: readonly Pick<CheckResult, 'id' | 'dataset' | 'check' | 'status' | 'value' | 'unit' | 'threshold' | 'severity'>[];
   /** The verdict of each requested Gold dataset, in build order. */
   readonly datasets: readonly DatasetVerdict[];
   /** The planned builds, restricted to the datasets not blocked (the planned ones as they are when none is). */
@@ -129,7 +129,7 @@ async function results(event: ResultsEvent): Promise<GateResult> {
     message: gate.message,
     failed: gate.failed.length,
     warned: gate.warnings.length,
-    results: evaluated.map((r) => ({ id: r.id, dataset: r.dataset, check: r.check, status: r.status, value: r.value, severity: r.severity })),
+    results: evaluated.map((r) => ({ id: r.id, dataset: r.dataset, check: r.check, status: r.status, value: r.value, unit: r.unit, threshold: r.threshold, severity: r.severity })),
     datasets: verdicts,
     builds: gate.blocked.length === 0 ? event.builds : gate.built.length === 0 ? [] : event.builds.map((b) => ({ ...b, datasets: gate.built })),
   };

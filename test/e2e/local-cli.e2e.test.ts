@@ -93,13 +93,13 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     // The outputs of the datasets built are written; none of the blocked ones.
     for (const d of ['daily_revenue', 'data_quality_history', 'value_prop_features']) expect([d, existsSync(join(dirOut, 'gold', `${d}.csv`)), existsSync(join(dirOut, 'gold', `${d}.parquet`))]).toEqual([d, true, true]);
     for (const d of ['user_session_analysis', 'daily_kpis']) expect([d, existsSync(join(dirOut, 'gold', `${d}.csv`))]).toEqual([d, false]);
-    expect(report.quality.filter((q: { status: string }) => q.status === 'fail')).toEqual([{ id: 'events.rowCount', dataset: 'events', check: 'events rowCount', status: 'fail', severity: 'error', value: 0 }]);
+    expect(report.quality.filter((q: { status: string }) => q.status === 'fail')).toEqual([{ id: 'events.rowCount', dataset: 'events', check: 'events rowCount', status: 'fail', severity: 'error', value: 0, unit: 'rows', threshold: 'mustBeGreaterThan 0' }]);
     expect(report.orchestration[0]).toMatchObject({ name: 'gold-build', status: 'FAILED', error: 'QualityGateFailed', cause: message });
     const top = report.orchestration[0].states.filter((s: { index?: number }) => s.index === undefined).map((s: { name: string }) => s.name);
     expect(top).toEqual(['PlanChecks', 'RunChecks', 'EvaluateChecks', 'AnythingToBuild', 'BuildGold', 'AnyDatasetBlocked', 'AlertDatasetsBlocked', 'RecordPartialRun', 'QualityGateFailed']);
     // The summary says which datasets were built and which were blocked, and why.
     expect(run.stdout).toContain('gold-build: FAILED');
-    expect(run.stdout).toContain('  fail: events rowCount = 0');
+    expect(run.stdout).toContain('  fail: events rowCount = 0 rows (mustBeGreaterThan 0)\n');
     expect(run.stdout).toContain('gold user_session_analysis: BLOCKED by events rowCount\n');
     expect(run.stdout).toContain('gold daily_kpis: BLOCKED by events rowCount (through user_session_analysis)\n');
     expect(run.stdout).toContain('gold value_prop_features: 2 rows\n');
