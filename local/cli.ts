@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ATHENA_ENGINES } from './athena';
 import { checkExampleDatasets, generate } from './generate';
 import { defaultContractsDir, loadContracts } from '../lambdas/shared/contracts';
-import { startLocalPlatform } from './platform';
+import { LOCAL_REGION, startLocalPlatform } from './platform';
 import { checkLabel } from '../lambdas/shared/quality';
 import { goldDatasets } from '../lambdas/shared/gold';
 import { OrchestrationFailed, runBatch, type RunPhase, type RunReport } from './run';
@@ -88,7 +88,8 @@ async function serve(platform: LocalPlatform, portNumber: number): Promise<void>
       `HTTP API on ${api.url} (same handlers as in AWS; Athena: local DuckDB at ${api.athena.endpoint}, Gold views over silver)`,
       ...routeList().map((r) => `  ${r}`),
       `bronze: s3://${platform.buckets.bronze} at ${platform.emulator.endpoint} — new objects are processed as they land, e.g.`,
-      `  aws --endpoint-url ${platform.emulator.endpoint} s3 cp prints.json s3://${platform.buckets.bronze}/prints/2020-11-01.json`,
+      // Runnable as printed on a machine without AWS credentials: the emulator takes any key; the file and dataset are yours.
+      `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region ${LOCAL_REGION} --endpoint-url ${platform.emulator.endpoint} s3 cp <file> s3://${platform.buckets.bronze}/${loadContracts()[0]?.name ?? '<dataset>'}/<file-name>`,
       `try: curl -s '${api.url}/v1/datasets/${goldDatasets()[0] ?? '<dataset>'}/rows?limit=5'`,
       'Ctrl-C stops.',
     ].join('\n'),
