@@ -197,6 +197,8 @@ export function localCommand(): Command {
       // Read by every local Athena, handler and check the command starts (as the deployed functions read theirs).
       const o = program.opts<{ engine: string; contracts: string; sql: string; config?: string; stage?: string }>();
       process.env.MEDALLION_ATHENA_ENGINE = o.engine;
+    // The summary and the error say what happened; the handlers' JSON logs (Powertools) only with POWERTOOLS_LOG_LEVEL set.
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'CRITICAL';
       process.env.CONTRACTS_DIR = resolve(o.contracts);
       process.env.SQL_DIR = resolve(o.sql);
       if (o.config) process.env.MEDALLION_CONFIG = resolve(o.config);

@@ -113,6 +113,8 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     writeFileSync(join(bad, 'prints', '2020-11-28.json'), [valid, ...Array(3).fill('{broken')].join('\n') + '\n');
     const run = cli('run', bad, '--out', badOut, '--as-of', '2020-11-28');
     expect(run.status).toBe(1);
+    // No raw JSON log line of the handlers: the error below says it.
+    expect(run.stdout + run.stderr).not.toContain('"level":"ERROR"');
     expect(run.stderr).toContain(
       'failed (QualityGateFailed): quality gate failed, Gold not published for user_session_analysis (events rowCount), daily_kpis (events rowCount; through user_session_analysis), ' +
         'value_prop_features (prints quarantine ratio, taps rowCount); published: daily_revenue, data_quality_history; ' +
