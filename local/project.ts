@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadPlatformConfig } from '../lib/config/platform-config';
 import { STAGES, stageConfig, type StageConfig } from '../lib/config/stage-config';
 import { defaultContractsDir, loadContracts, loadGoldContracts } from '../lambdas/shared/contracts';
@@ -39,7 +39,7 @@ export function localProject(stage?: string): LocalProject {
   const sqlDir = defaultSqlDir();
   if (!existsSync(contractsDir)) throw new Error(`no contracts folder at ${contractsDir}; pass --contracts <dir> (or run from the folder holding contracts/)`);
   loadContracts(contractsDir);
-  loadGoldContracts();
+  loadGoldContracts(join(contractsDir, 'gold'));
   goldDatasets(sqlDir);
   return { contractsDir, sqlDir, configFile, stages, config };
 }

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
-import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
+import { fromPointer, toPointer, yamlPosition, type Path } from '../../lambdas/shared/contracts/parse/issues';
 import schema from './platform-config.schema.json';
 import { didYouMean } from './did-you-mean';
 import { STAGES, StageConfigError, validateStageConfig, type LifecycleConfig, type StageConfig } from './stage-config';
@@ -54,9 +55,6 @@ export class PlatformConfigError extends StageConfigError {
   }
 }
 
-type Path = readonly (string | number)[];
-const pointer = (path: Path) => (path.length === 0 ? '' : `/${path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`);
-
 /** Where a config came from: a file's YAML document (for lines), or typed props. */
 class Source {
   constructor(
@@ -65,25 +63,10 @@ class Source {
     private readonly lines?: LineCounter,
   ) {}
 
+  /** An issue at a setting, located at its key (or list item) in the file, else at its nearest ancestor there. */
   issue(path: Path, reason: string): ConfigIssue {
-    const at = this.locate(path);
-    return { file: this.file, path: pointer(path), ...(at ?? {}), reason };
-  }
-
-  /** The line and column of a setting's key (or list item), else of its nearest ancestor present in the text. */
-  private locate(path: Path): { line: number; column: number } | undefined {
-    if (!this.doc || !this.lines) return undefined;
-    for (let depth = path.length; depth >= 0; depth--) {
-      const parent = depth === 0 ? undefined : this.doc.getIn(path.slice(0, depth - 1), true);
-      const key = path[depth - 1];
-      const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key)) : undefined;
-      const node = (pair?.key ?? (depth === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, depth), true))) as { range?: [number, number, number] } | undefined;
-      if (node && typeof node === 'object' && node.range) {
-        const pos = this.lines.linePos(node.range[0]);
-        return { line: pos.line, column: pos.col };
-      }
-    }
-    return undefined;
+    const at = this.doc && this.lines ? yamlPosition(this.doc, this.lines, path, true) : undefined;
+    return { file: this.file, path: toPointer(path), ...(at ?? {}), reason };
   }
 }
 
@@ -94,7 +77,7 @@ function schemaIssues(errors: readonly ErrorObject[], source: Source): ConfigIss
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    const path = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = fromPointer(e.instancePath);
     let at: Path = path;
     let reason: string;
     switch (e.keyword) {
@@ -128,7 +111,7 @@ function schemaIssues(errors: readonly ErrorObject[], source: Source): ConfigIss
       default:
         reason = `${e.message ?? `fails ${e.keyword}`}, got ${JSON.stringify(e.data)}`;
     }
-    const key = `${pointer(at)}|${reason}`;
+    const key = `${toPointer(at)}|${reason}`;
     if (!seen.has(key)) issues.push(source.issue(at, reason));
     seen.add(key);
   }

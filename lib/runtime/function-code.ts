@@ -95,14 +95,15 @@ function installedVersion(pkg: string): string {
  * Installed once per machine into the cache; later synths are offline.
  */
 export function lambdaNodeModules(packages: readonly string[]): string {
-  const specs = packages.map((p) => `${p}@${installedVersion(p)}`).sort();
+  const versions = Object.fromEntries([...packages].sort().map((p) => [p, installedVersion(p)]));
+  const specs = Object.entries(versions).map(([p, v]) => `${p}@${v}`);
   const key = createHash('sha256').update(specs.join('\n')).digest('hex').slice(0, 16);
   const dir = join(machineCacheDir(), 'lambda-node-modules', `linux-arm64-${key}`);
   if (existsSync(join(dir, '.complete'))) return join(dir, 'node_modules');
   mkdirSync(dirname(dir), { recursive: true });
   const work = mkdtempSync(`${dir}.installing-`);
   try {
-    writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'lambda-node-modules', private: true, dependencies: Object.fromEntries(specs.map((s) => [s.slice(0, s.lastIndexOf('@')), s.slice(s.lastIndexOf('@') + 1)])) }));
+    writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'lambda-node-modules', private: true, dependencies: versions }));
     const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--os=linux', '--cpu=arm64', '--libc=glibc'], { cwd: work, encoding: 'utf8' });
     if (npm.status !== 0) throw new Error(`could not install ${specs.join(', ')} for linux-arm64 (npm install in ${work}): ${npm.stderr || npm.error?.message}`);
     writeFileSync(join(work, '.complete'), specs.join('\n'));

@@ -2,6 +2,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { filesUnder } from '../../lib/runtime/function-code';
 
 /**
  * The library as a team installs it: `npm pack`, the tarball installed into a fresh app in a temporary folder
@@ -25,14 +26,6 @@ function run(command: string, args: string[], options: SpawnSyncOptions & { cwd:
 /** Fails with the command's output when it did not succeed. */
 function ok(result: { status: number | null; stdout: string; stderr: string }, what: string): void {
   if (result.status !== 0) throw new Error(`${what} failed (${result.status}):\n${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`);
-}
-
-/** Files of a folder, recursively, relative to it, sorted. */
-function files(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-    .sort();
 }
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }> };
@@ -102,9 +95,9 @@ describe('the npm package in a consumer app', () => {
 
   it('the transform asset is the pre-built bundle with the arm64 DuckDB binding and exactly the contract synth read', () => {
     const assets = readdirSync(join(app, 'cdk.out')).filter((d) => d.startsWith('asset.'));
-    const transform = assets.map((d) => join(app, 'cdk.out', d)).filter((d) => files(d).some((f) => f.startsWith('node_modules/@duckdb/')));
+    const transform = assets.map((d) => join(app, 'cdk.out', d)).filter((d) => filesUnder(d).some((f) => f.startsWith('node_modules/@duckdb/')));
     expect(transform).toHaveLength(1);
-    const inside = files(transform[0]);
+    const inside = filesUnder(transform[0]);
     expect(inside.filter((f) => f.startsWith('contracts/'))).toEqual(['contracts/orders.yml']);
     expect(readFileSync(join(transform[0], 'contracts', 'orders.yml'), 'utf8')).toBe(readFileSync(join(FIXTURE, 'contracts', 'orders.yml'), 'utf8'));
     expect(inside).toEqual(expect.arrayContaining(['index.js', 'index.js.map', 'node_modules/@duckdb/node-bindings-linux-arm64/duckdb.node']));

@@ -2,7 +2,7 @@
  * The issue collector: every problem found in a contract with its JSON pointer and, from the YAML source, its
  * line and column; and the conversions between key paths and JSON pointers.
  */
-import type { Document, LineCounter } from 'yaml';
+import { isMap, isScalar, type Document, type LineCounter } from 'yaml';
 import type { ContractIssue } from '../errors';
 
 /** A key path inside the contract document, e.g. `['schema', 0, 'properties', 2, 'name']`. */
@@ -23,17 +23,26 @@ export class IssueCollector {
   }
 
   private locate(path: Path): { line?: number; column?: number } {
-    if (!this.doc || !this.lines) return {};
-    // Walk up to the nearest ancestor that exists in the text (a missing key is reported at its parent).
-    for (let depth = path.length; depth >= 0; depth--) {
-      const node = this.doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
-      if (node && typeof node === 'object' && node.range) {
-        const pos = this.lines.linePos(node.range[0]);
-        return { line: pos.line, column: pos.col };
-      }
-    }
-    return {};
+    return (this.doc && this.lines && yamlPosition(this.doc, this.lines, path)) || {};
   }
+}
+
+/**
+ * The line and column of `path` in a YAML document: of its value, or with `atKey` of the key that names it
+ * (a list item has no key: its value), walking up to the nearest ancestor that exists in the text (a missing
+ * key is reported at its parent).
+ */
+export function yamlPosition(doc: Document, lines: LineCounter, path: Path, atKey = false): { line: number; column: number } | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const parent = atKey && depth > 0 ? doc.getIn(path.slice(0, depth - 1), true) : undefined;
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[depth - 1])) : undefined;
+    const node = (pair?.key ?? doc.getIn(path.slice(0, depth), true)) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) {
+      const pos = lines.linePos(node.range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+  }
+  return undefined;
 }
 
 export function toPointer(path: Path): string {
