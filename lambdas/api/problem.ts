@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
-/** Where the problem types are documented (README, section "HTTP API", errors). */
+/** Where the problem types are documented (docs/api.md, "Errors"). */
 export const PROBLEM_TYPE_BASE = 'urn:medallion:problem:';
 
 /**

@@ -4,7 +4,7 @@
  * engine could not account for one by one, each as a rejected record with its line and reason. Lines it
  * takes out are left empty, so every other line keeps its number.
  *
- * The rules (documented in the README, "What counts as a record"):
+ * The rules (documented in docs/architecture.md, "What counts as a record"):
  * - A blank line (empty, or only spaces and tabs) is not a record, in every format.
  * - NDJSON: every other line is one record. A line longer than `maxLineBytes`, a line that is not valid
  *   UTF-8, and a line holding a raw control character the JSON grammar forbids (0x1E, 0x1F: the engine's

@@ -40,7 +40,7 @@ export interface ApiConfig {
    * account-wide change that may overwrite what an organisation manages: off by default. Then the role must
    * already be set in the account and region (`aws apigateway get-account` shows `cloudwatchRoleArn`), or
    * the API stack fails to deploy ("CloudWatch Logs role ARN must be set in account settings"); see the
-   * README (*Deploying to AWS*). Turn it on for at most one stage per account and region.
+   * docs/operations.md (*Deploying to AWS*). Turn it on for at most one stage per account and region.
    * @default false
    */
   readonly manageAccountCloudWatchRole?: boolean;

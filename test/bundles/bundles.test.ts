@@ -21,7 +21,7 @@ import { copyAsset, duckdbBindings, lambdaTools, removeCopies, startLambda, subs
  * Bundle smoke tests: every platform Lambda function runs from the asset `cdk synth` produced, copied out
  * of the repo, under the AWS Lambda Runtime Interface Emulator with Node.js 24 and the environment of its
  * template, on real events against the emulator (moto), the local Athena (DuckDB) and the local
- * orchestration. See the README, "Bundle smoke tests".
+ * orchestration. See docs/local-platform.md, "Bundle smoke tests".
  */
 
 /** The platform's functions (construct paths) and the test that invokes each. */
@@ -36,7 +36,7 @@ const PLATFORM_FUNCTIONS: Record<string, string> = {
   'medallion-dev-orchestration/GoldBuild/Record': 'gold-build state machine',
   'medallion-dev-orchestration/Replay/Function': 'replay',
 };
-/** CDK's own functions, not run here (see the README): their code is CDK's, they use the runtime's SDK. */
+/** CDK's own functions, not run here (see docs/local-platform.md): their code is CDK's, they use the runtime's SDK. */
 const CDK_FUNCTIONS = [
   'medallion-dev-gold/GoldViews/Provider/framework-onEvent',
   'medallion-dev-gold/GoldViews/Provider/framework-isComplete',

@@ -12,7 +12,7 @@ const TIMESTAMP_LOCAL = String.raw`[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-
 /**
  * A timestamp must say its zone: `Z` or an offset within ±18:00 (ISO-8601's and java.time's range). A
  * zone-less timestamp is refused, not taken as UTC: the same text means different instants to different
- * producers (see the README, "Timestamps").
+ * producers (see docs/architecture.md, "Timestamps").
  */
 const TIMESTAMP_TEXT = String.raw`^\s*${TIMESTAMP_LOCAL}\s*(Z|[+-](0[0-9]|1[0-7])(:?[0-5][0-9])?|[+-]18(:?00)?)\s*$`;
 const ZONELESS_TIMESTAMP_TEXT = String.raw`^\s*${TIMESTAMP_LOCAL}\s*$`;
