@@ -12,9 +12,11 @@ import { defaultContractsDir, loadContracts } from '../lambdas/shared/contracts'
 import { LOCAL_REGION, startLocalPlatform } from './platform';
 import { checkLabel } from '../lambdas/shared/quality';
 import { goldDatasets } from '../lambdas/shared/gold';
-import { OrchestrationFailed, runBatch, type RunPhase, type RunReport } from './run';
+import { OrchestrationFailed, RunFailed, runBatch, type RunPhase, type RunReport } from './run';
 import { routeList, startApiServer } from './serve';
 import type { LocalPlatform } from './platform';
+import { bucketCounts, checkSameProject, down, leasePlatform, register, savedSummary, shown, up, type Lease } from './lifetime';
+import { clearState, describe, readState, stateFolder, type StateFolder } from './state';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -80,9 +82,14 @@ function port(value: string): number {
   return n;
 }
 
-/** Serves the HTTP API on a platform until SIGINT/SIGTERM, then stops everything it started. */
-async function serve(platform: LocalPlatform, portNumber: number): Promise<void> {
+/**
+ * Serves the HTTP API on a platform until SIGINT/SIGTERM, or until its emulator stops; recorded in the
+ * state folder's `platform.json` while it serves.
+ * @returns how the emulator ended when it stopped first (then the caller must not save), else undefined
+ */
+async function serve(platform: LocalPlatform, portNumber: number, folder?: StateFolder): Promise<string | undefined> {
   const api = await startApiServer(platform, { port: portNumber });
+  if (folder) register(folder, platform, 'serve', { url: api.url, athena: api.athena.endpoint });
   console.log(
     [
       `HTTP API on ${api.url} (same handlers as in AWS; Athena: local DuckDB at ${api.athena.endpoint}, Gold views over silver)`,
@@ -91,18 +98,21 @@ async function serve(platform: LocalPlatform, portNumber: number): Promise<void>
       // Runnable as printed on a machine without AWS credentials: the emulator takes any key; the file and dataset are yours.
       `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region ${LOCAL_REGION} --endpoint-url ${platform.emulator.endpoint} s3 cp <file> s3://${platform.buckets.bronze}/${loadContracts()[0]?.name ?? '<dataset>'}/<file-name>`,
       `try: curl -s '${api.url}/v1/datasets/${goldDatasets()[0] ?? '<dataset>'}/rows?limit=5'`,
-      'Ctrl-C stops.',
+      folder ? 'Ctrl-C stops (the data is saved for the next start; `local down` stops it from another terminal).' : 'Ctrl-C stops.',
     ].join('\n'),
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+  const emulatorEnded = await new Promise<string | undefined>((resolve) => {
+    process.once('SIGINT', () => resolve(undefined));
+    process.once('SIGTERM', () => resolve(undefined));
+    void platform.emulator.exited.then(resolve);
   });
-  console.log('stopping…');
+  if (emulatorEnded) console.error(`error: the AWS emulator stopped while serving: ${emulatorEnded}; the local platform stops (what changed since its start is not saved)`);
+  else console.log('stopping…');
   await api.close();
+  return emulatorEnded;
 }
 
-const PHASE_LABELS: Record<RunPhase, string> = { upload: 'upload to bronze', transform: 'bronze → silver', 'gold-build': 'gold-build' };
+const PHASE_LABELS: Record<RunPhase, string> = { upload: 'upload to bronze', transform: 'bronze → silver', export: 'export of silver and quarantine', 'gold-build': 'gold-build' };
 
 /**
  * Runs `work` with one progress bar per phase on stderr (files for upload and transform; states ended,
@@ -152,23 +162,49 @@ async function withProgress<T>(work: (onProgress: (phase: RunPhase, done: number
   }
 }
 
-async function runCommand(inputDir: string, opts: { out: string; endpoint?: string; asOf?: string; thenServe?: number }): Promise<void> {
+/** A platform of the command's own that keeps nothing (the demo; `--endpoint` without a state folder). */
+async function throwaway(endpoint: string | undefined): Promise<Lease> {
+  const platform = await startLocalPlatform({ endpoint });
+  return { platform, release: async () => (await platform.close(), undefined) };
+}
+
+async function runCommand(inputDir: string, opts: { out: string; endpoint?: string; asOf?: string; thenServe?: number; state?: StateFolder }): Promise<void> {
   checkInputDir(inputDir);
   if (opts.thenServe !== undefined) await checkPortFree(opts.thenServe);
-  const platform = await startLocalPlatform({ endpoint: opts.endpoint });
+  const lease = opts.state ? await leasePlatform(opts.state, 'run', opts.endpoint) : await throwaway(opts.endpoint);
+  const { platform, attached } = lease;
+  if (attached) console.log(`using ${describe(attached)}: it runs the transform, the data stays in it`);
+  else if (opts.state) {
+    if (platform.restored > 0) console.log(`restored ${platform.restored} objects saved by the previous platform (\`local down --purge\` starts empty)`);
+    register(opts.state, platform, 'run');
+  }
+  let emulatorEnded: string | undefined;
+  void platform.emulator.exited.then((how) => (emulatorEnded = how));
+  let served: string | undefined;
   try {
     const outDir = resolve(opts.out);
-    const report = await withProgress((onProgress) => runBatch(platform, resolve(inputDir), { outDir, asOf: opts.asOf, onProgress })).catch((e: unknown) => {
+    const report = await withProgress((onProgress) => runBatch(platform, resolve(inputDir), { outDir, asOf: opts.asOf, onProgress, pump: !attached })).catch((e: unknown) => {
       // A failed gold-build still wrote report.json (and the Gold datasets the gate did not block): say what
       // happened, then fail the command.
       if (e instanceof OrchestrationFailed) console.log(summary(e.report, outDir));
+      if (e instanceof RunFailed) {
+        console.log(summary(e.report, outDir));
+        const report = `${join(outDir, 'report.json')} has the ${e.report.files.length} file(s) that reached a final status before`;
+        const serving = attached && readState(opts.state!).status !== 'running';
+        if (emulatorEnded) throw new Error(`the AWS emulator stopped during ${PHASE_LABELS[e.phase]}: ${emulatorEnded}; ${report}`);
+        if (serving) throw new Error(`${describe(attached)} stopped during ${PHASE_LABELS[e.phase]}; ${report}`);
+        throw new Error(`${PHASE_LABELS[e.phase]} failed: ${e.message}; ${report}`);
+      }
       throw e;
     });
     console.log(summary(report, outDir));
-    if (opts.thenServe !== undefined) await serve(platform, opts.thenServe);
+    if (opts.thenServe !== undefined) served = await serve(platform, opts.thenServe);
   } finally {
-    await platform.close();
+    const saved = emulatorEnded || served ? (await platform.close(), undefined) : await lease.release();
+    if (opts.state) clearState(opts.state);
+    if (saved !== undefined) console.log(`data kept for the next command: ${saved} objects in ${shown(opts.state!.dataDir)} (\`local serve\` serves it; \`local down --purge\` removes it)`);
   }
+  if (served) process.exitCode = 1;
 }
 
 /** The `local` command: the local platform's CLI (`npm run local`, `npx medallion local`). */
@@ -193,6 +229,11 @@ export function localCommand(): Command {
     .addOption(new Option('--sql <dir>', 'folder of the Gold SQL (gold/<dataset>.sql)').default('sql').env('SQL_DIR'))
     .addOption(new Option('--config <file>', 'platform config file (stages and settings); default: medallion.config.yaml when present, else the built-in stages').env('MEDALLION_CONFIG'))
     .addOption(new Option('--stage <name>', "stage of the config whose settings name and size the local resources; default: dev, else the config's first").env('MEDALLION_STAGE'))
+    .addOption(
+      new Option('--state <dir>', 'state folder of the local platform: platform.json while one runs, data/ saved when it stops (restored by the next), platform.log of `up`')
+        .default('.medallion')
+        .env('MEDALLION_STATE'),
+    )
     .hook('preAction', () => {
       // Read by every local Athena, handler and check the command starts (as the deployed functions read theirs).
       const o = program.opts<{ engine: string; contracts: string; sql: string; config?: string; stage?: string }>();
@@ -205,13 +246,15 @@ export function localCommand(): Command {
       if (o.stage) process.env.MEDALLION_STAGE = o.stage;
     });
 
+  const folder = () => stateFolder(program.opts<{ state: string }>().state);
+
   program
     .command('run')
     .description('upload every file under <input-dir>/<dataset>/ to bronze, process them all, export results, exit')
     .argument('<input-dir>', 'folder with one sub-folder per dataset')
     .option('--out <dir>', 'output folder', './local-out')
     .option('--as-of <date>', 'as-of date of the Gold build (YYYY-MM-DD)', isoDate)
-    .action(async (inputDir: string, opts: { out: string; asOf?: string }) => runCommand(inputDir, { ...opts, ...program.opts<{ endpoint?: string }>() }));
+    .action(async (inputDir: string, opts: { out: string; asOf?: string }) => runCommand(inputDir, { ...opts, ...program.opts<{ endpoint?: string }>(), state: folder() }));
 
   program
     .command('generate')
@@ -228,16 +271,93 @@ export function localCommand(): Command {
 
   program
     .command('serve')
-    .description('serve the HTTP API on 127.0.0.1 and process every object dropped into bronze, until Ctrl-C')
-    .option('--port <n>', 'port on 127.0.0.1', port, 3000)
+    .description('serve the HTTP API on 127.0.0.1 and process every object dropped into bronze, until Ctrl-C; with the data of the previous run, saved again when it stops')
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', port, 3000)
     .action(async (opts: { port: number }) => {
-      await checkPortFree(opts.port);
-      const platform = await startLocalPlatform({ endpoint: program.opts<{ endpoint?: string }>().endpoint });
-      try {
-        await serve(platform, opts.port);
-      } finally {
-        await platform.close();
+      const state = folder();
+      const reading = readState(state);
+      if (reading.status === 'running' && reading.state.command === 'serve') {
+        checkSameProject(reading.state);
+        console.log(`already running: ${describe(reading.state)}\nHTTP API on ${reading.state.api}\n\`local status\` shows it, \`local down\` stops it`);
+        return;
       }
+      await checkPortFree(opts.port);
+      const lease = await leasePlatform(state, 'serve', program.opts<{ endpoint?: string }>().endpoint);
+      if (lease.platform.restored > 0) console.log(`restored ${lease.platform.restored} objects saved by the previous platform (\`local down --purge\` starts empty)`);
+      let emulatorEnded: string | undefined;
+      try {
+        emulatorEnded = await serve(lease.platform, opts.port, state);
+      } finally {
+        if (emulatorEnded) {
+          clearState(state);
+          await lease.platform.close();
+        } else {
+          const saved = await lease.release();
+          if (saved !== undefined) console.log(`saved ${saved} objects in ${shown(state.dataDir)}`);
+        }
+      }
+      if (emulatorEnded) process.exitCode = 1;
+    });
+
+  program
+    .command('up')
+    .description('start the local platform in the background (as `serve`, output in <state>/platform.log) and return once it serves; `run` then uses it')
+    .option('--port <n>', 'port of the HTTP API on 127.0.0.1 (0: any free port)', port, 3000)
+    .action(async (opts: { port: number }) => {
+      const state = folder();
+      const running = readState(state);
+      if (running.status === 'running' && running.state.command === 'serve') checkSameProject(running.state);
+      else await checkPortFree(opts.port);
+      const endpoint = program.opts<{ endpoint?: string }>().endpoint;
+      // The same program, as `serve`: the project options travel in the environment the preAction hook set.
+      const serveArgs = [process.argv[1], ...(program.parent ? [program.name()] : []), ...(endpoint ? ['--endpoint', endpoint] : []), 'serve', '--port', String(opts.port)];
+      if (running.status !== 'running') process.stderr.write(`starting the local platform in the background (output: ${shown(state.log)})…\n`);
+      const started = await up(state, serveArgs);
+      console.log(
+        [
+          `${running.status === 'running' ? 'already running' : 'up'}: ${describe(started)}`,
+          `HTTP API on ${started.api}`,
+          `local Athena on ${started.athena}`,
+          `AWS emulator (${started.emulator.kind}) on ${started.emulator.endpoint}, bronze s3://${started.buckets.bronze}`,
+          '`local run <input-dir>` uses it; `local status` shows it; `local down` stops it and saves its data',
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('status')
+    .description('say whether a local platform runs for the state folder: its endpoints, stage and objects per bucket; exit status 0 when one runs, 3 when none')
+    .action(async () => {
+      const state = folder();
+      const reading = readState(state);
+      if (reading.status !== 'running') {
+        if (reading.status === 'stale') {
+          console.log(`${describe(reading.state)} ended without stopping cleanly (killed or crashed); its record removed (output: ${shown(state.log)})`);
+          clearState(state);
+        }
+        console.log(`no local platform running for ${shown(state.dir)}; ${savedSummary(state)}\nstart one: \`local up\` (in the background) or \`local serve\``);
+        process.exitCode = 3;
+        return;
+      }
+      const s = reading.state;
+      const counts = await bucketCounts(s);
+      console.log(
+        [
+          `running: ${describe(s)}`,
+          ...(s.api ? [`HTTP API on ${s.api}`, `local Athena on ${s.athena}`] : []),
+          `AWS emulator (${s.emulator.kind}) on ${s.emulator.endpoint}`,
+          `objects: ${Object.entries(counts).map(([b, n]) => `${b} ${n}`).join(', ')}`,
+          `project: contracts ${shown(s.contracts)}, sql ${shown(s.sql)}, config ${s.config ? shown(s.config) : '(built-in stages)'}`,
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('down')
+    .description('stop the local platform of the state folder (it saves its data as it stops) and wait until it has ended')
+    .option('--purge', 'also remove the saved data: the next platform starts empty', false)
+    .action(async (opts: { purge: boolean }) => {
+      for (const line of await down(folder(), opts.purge)) console.log(line);
     });
 
   program

@@ -21,7 +21,44 @@ export interface Emulator {
   readonly upstreams?: { readonly localstack: string; readonly moto: string };
   /** True when this process started it (and stops it on close). */
   readonly owned: boolean;
+  /**
+   * Settles with how it ended when an emulator this process started exits before `close` (killed, crashed);
+   * never settles for one given from outside or one closed.
+   */
+  readonly exited: Promise<string>;
   close(): Promise<void>;
+}
+
+/** How a child process ended, for the user: `exit code 1` or `killed by SIGKILL`. */
+function ending(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `killed by ${signal}` : `exit code ${code}`;
+}
+
+/** Settles when `child` exits unless `closing()` says the exit was asked for. */
+function unexpectedExit(child: ChildProcess, name: string, closing: () => boolean): Promise<string> {
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (!closing()) resolve(`${name} (pid ${child.pid}) ended with ${ending(code, signal)}`);
+    });
+  });
+}
+
+const NEVER = new Promise<string>(() => undefined);
+
+/**
+ * Emulator processes this process started. They run in a process group of their own, so that Ctrl-C in a
+ * terminal reaches this process only (which then saves the data before stopping them); they are killed
+ * when this process exits, however it exits.
+ */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function own(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
 /** A free TCP port on the loopback interface. */
@@ -98,7 +135,7 @@ export async function startEmulator(endpoint?: string, kind: EmulatorKind = defa
   if (endpoint) {
     await waitForHttp(endpoint, 10_000);
     const url = endpoint.replace(/\/$/, '');
-    return { endpoint: url, kind: (await isLocalStack(url)) ? 'localstack' : 'moto', owned: false, close: async () => undefined };
+    return { endpoint: url, kind: (await isLocalStack(url)) ? 'localstack' : 'moto', owned: false, exited: NEVER, close: async () => undefined };
   }
   return kind === 'localstack' ? startLocalStack() : startMoto();
 }
@@ -119,10 +156,11 @@ function stopper(child: ChildProcess, graceMs: number, after: () => void = () =>
 
 async function startMoto(): Promise<Emulator> {
   const port = await freePort();
-  const child = spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = own(spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_PORT: String(port) },
-  });
+  }));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
@@ -132,7 +170,18 @@ async function startMoto(): Promise<Emulator> {
     child.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n${stderr}`);
   }
-  return { endpoint: url, kind: 'moto', owned: true, close: stopper(child, 3000) };
+  let closing = false;
+  const stop = stopper(child, 3000);
+  return {
+    endpoint: url,
+    kind: 'moto',
+    owned: true,
+    exited: unexpectedExit(child, 'the moto server', () => closing),
+    close: () => {
+      closing = true;
+      return stop();
+    },
+  };
 }
 
 /** The Python of .venv-localstack with the pinned LocalStack (installed by scripts/localstack.sh on first use). */
@@ -170,7 +219,8 @@ async function startLocalStack(): Promise<Emulator> {
   const state = mkdtempSync(join(tmpdir(), 'localstack-'));
   const url = `http://127.0.0.1:${port}`;
   const endpoint = `http://127.0.0.1:${routerPort}`;
-  const child = spawn(python, ['-m', 'localstack.runtime.main'], {
+  const child = own(spawn(python, ['-m', 'localstack.runtime.main'], {
+    detached: true,
     cwd: state,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -190,7 +240,7 @@ async function startLocalStack(): Promise<Emulator> {
       PERSISTENCE: '0',
       FILESYSTEM_ROOT: join(state, 'filesystem'),
     },
-  });
+  }));
   let output = '';
   const keep = (d: Buffer) => (output = (output + d.toString()).slice(-6000));
   child.stdout?.on('data', keep);
@@ -198,7 +248,10 @@ async function startLocalStack(): Promise<Emulator> {
   const stopLocalStack = stopper(child, 10_000, () => rmSync(state, { recursive: true, force: true }));
   let moto: Emulator | undefined;
   let stopRouter: (() => Promise<void>) | undefined;
+  let closing = false;
+  const localStackExited = unexpectedExit(child, 'LocalStack', () => closing);
   const close = async () => {
+    closing = true;
     await stopRouter?.();
     await Promise.all([stopLocalStack(), moto?.close()]);
   };
@@ -213,7 +266,7 @@ async function startLocalStack(): Promise<Emulator> {
     throw e;
   }
   process.stderr.write(`emulator: LocalStack on ${endpoint}; LocalStack Community has no ${MOTO_SERVED_SERVICES.join(' or ')}: those calls go to moto\n`);
-  return { endpoint, kind: 'localstack', owned: true, upstreams: { localstack: url, moto: moto.endpoint }, close };
+  return { endpoint, kind: 'localstack', owned: true, upstreams: { localstack: url, moto: moto.endpoint }, exited: Promise.race([localStackExited, moto.exited]), close };
 }
 
 async function waitForLocalStack(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {

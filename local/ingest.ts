@@ -47,6 +47,13 @@ export interface DrainOptions {
   readonly timeoutMs?: number;
   /** Called after each batch with the number of objects that reached a final status. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * False when another process (a platform started by `local up`/`serve`) consumes the queue: only wait
+   * for the manifests. @default true: run the transform on the queue's notifications here
+   */
+  readonly pump?: boolean;
+  /** Filled with each manifest as it appears, by file id: what was done when the wait fails. */
+  readonly found?: Map<string, RunManifest>;
 }
 
 /**
@@ -57,9 +64,10 @@ export async function processUntilDone(platform: LocalPlatform, handler: SqsHand
   const deadline = Date.now() + (options.timeoutMs ?? 300_000);
   // A folder marker is not a file: the transform ignores it and writes no manifest.
   refs = refs.filter((r) => !isFolderMarker(r.key));
-  const manifests = new Map<string, RunManifest>();
+  const manifests = options.found ?? new Map<string, RunManifest>();
+  const pump = options.pump ?? true;
   while (manifests.size < refs.length) {
-    const { received } = await pumpOnce(platform, handler);
+    const { received } = pump ? await pumpOnce(platform, handler) : { received: 0 };
     for (const ref of refs) {
       if (manifests.has(fileIdOf(ref))) continue;
       const manifest = await readManifest(platform, ref);
@@ -70,7 +78,7 @@ export async function processUntilDone(platform: LocalPlatform, handler: SqsHand
       const pending = refs.filter((r) => !manifests.has(fileIdOf(r))).map((r) => r.key);
       throw new Error(`timed out waiting for ${pending.length} object(s) to be processed: ${pending.slice(0, 10).join(', ')}`);
     }
-    if (received === 0 && manifests.size < refs.length) await new Promise((r) => setTimeout(r, 50));
+    if (received === 0 && manifests.size < refs.length) await new Promise((r) => setTimeout(r, pump ? 50 : 200));
   }
   return refs.map((r) => manifests.get(fileIdOf(r))!);
 }

@@ -8,7 +8,7 @@ import {
   PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { StageConfig } from '../lib/config/stage-config';
 import { localProject } from './project';
@@ -16,6 +16,7 @@ import { bucketName, resourceName, type BucketPurpose } from '../lib/naming';
 import { startEmulator, type Emulator } from './emulator';
 import { transformEnvironmentVariables } from '../lambdas/transform/environment';
 import { defaultContractsDir } from '../lambdas/shared/contracts';
+import { readSavedData, restoreData, saveData } from './persist';
 
 /** Account and region the local platform pretends to be in; only names depend on them. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -31,6 +32,10 @@ export interface LocalPlatform {
   readonly sqs: SQSClient;
   /** Environment the handlers run with, as the CDK stacks set it in AWS. */
   readonly handlerEnv: Readonly<Record<string, string>>;
+  /** Objects put back from saved data at start (see `LocalPlatformOptions.dataDir`); 0 when none. */
+  readonly restored: number;
+  /** Saves the data buckets' objects and the PII key into `dir` (see local/persist.ts). @returns the number of objects saved */
+  save(dir: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -39,6 +44,11 @@ export interface LocalPlatformOptions {
   readonly endpoint?: string;
   /** Stage whose config names and sizes the resources. @default the project's (see localProject) */
   readonly stage?: string;
+  /**
+   * Folder of data saved by a previous platform (`save`): its objects and PII key are put back before the
+   * platform is handed out, without processing again what was processed. @default nothing restored
+   */
+  readonly dataDir?: string;
 }
 
 function clientConfig(endpoint: string) {
@@ -54,6 +64,10 @@ function clientConfig(endpoint: string) {
 export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
   // The project's config file and stage, its contracts and SQL checked first: a mistake fails here, before the emulator starts.
   const { config } = localProject(options.stage);
+  const saved = options.dataDir ? readSavedData(options.dataDir) : undefined;
+  if (saved && saved.stage !== config.stage) {
+    throw new Error(`the data saved in ${options.dataDir} is of stage '${saved.stage}', this platform's is '${config.stage}': pass --stage ${saved.stage}, another --state folder, or remove it (\`local down --purge\`)`);
+  }
   const emulator = await startEmulator(options.endpoint ?? process.env.AWS_ENDPOINT_URL);
   const s3 = new S3Client({ ...clientConfig(emulator.endpoint), forcePathStyle: true });
   const sqs = new SQSClient(clientConfig(emulator.endpoint));
@@ -69,6 +83,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         await s3.send(new PutBucketVersioningCommand({ Bucket: buckets[purpose], VersioningConfiguration: { Status: 'Enabled' } }));
       }
     }
+    // Saved objects go back before the notification exists: what was processed is not processed again.
+    let restored = saved ? await restoreData(s3, buckets, options.dataDir!, saved, 'processed') : 0;
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: resourceName(config, 'bronze-events-dlq') }));
     const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
     const queue = await sqs.send(
@@ -88,8 +104,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         NotificationConfiguration: { QueueConfigurations: [{ QueueArn: queueArn, Events: ['s3:ObjectCreated:*'] }] },
       }),
     );
+    // Bronze files saved before the transform got to them are dropped again, now notified.
+    if (saved) restored += await restoreData(s3, buckets, options.dataDir!, saved, 'unprocessed');
     const secretName = resourceName(config, 'pii-key');
-    await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: randomBytes(32).toString('hex') })).catch((e: unknown) => {
+    await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: saved?.piiKey ?? randomBytes(32).toString('hex') })).catch((e: unknown) => {
       if (!(e instanceof ResourceExistsException)) throw e;
     });
     const handlerEnv = {
@@ -121,6 +139,11 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       s3,
       sqs,
       handlerEnv,
+      restored,
+      save: async (dir: string) => {
+        const key = (await secrets.send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString!;
+        return saveData(s3, buckets, config.stage, key, dir);
+      },
       close: async () => {
         rmSync(handlerEnv.WORK_DIR, { recursive: true, force: true });
         s3.destroy();

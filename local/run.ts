@@ -66,6 +66,8 @@ export interface GoldReport {
 
 export interface RunReport {
   readonly files: FileReport[];
+  /** Set when the run stopped before its end (an error, the emulator gone): the phase and what happened; the rest of the report is what was done until then. */
+  readonly failure?: { readonly phase: RunPhase; readonly error: string };
   /** Every requested Gold dataset once gold-build got past the gate; empty when it failed before or with an error. */
   readonly gold: GoldReport[];
   readonly orchestration: OrchestrationReport[];
@@ -86,6 +88,21 @@ export class OrchestrationFailed extends Error {
   }
 }
 
+/**
+ * The run stopped before its end (anything but a gold-build verdict): `report.json` was written with what
+ * was done until then, and `phase` names where it stopped.
+ */
+export class RunFailed extends Error {
+  constructor(
+    readonly phase: RunPhase,
+    readonly report: RunReport,
+    readonly cause: Error,
+  ) {
+    super(cause.message);
+    this.name = 'RunFailed';
+  }
+}
+
 /** The transform handler, loaded after the platform has set the environment it reads. */
 export async function loadTransformHandler(platform: LocalPlatform): Promise<SqsHandler> {
   Object.assign(process.env, platform.handlerEnv);
@@ -100,9 +117,31 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Progress of each phase: `upload` and `transform` count files, `gold-build` counts states ended (total unknown). */
   readonly onProgress?: (phase: RunPhase, done: number, total: number | undefined, detail?: string) => void;
+  /** False when a platform started by `local up`/`serve` runs the transform: only wait for its manifests. @default true */
+  readonly pump?: boolean;
 }
 
-export type RunPhase = 'upload' | 'transform' | 'gold-build';
+export type RunPhase = 'upload' | 'transform' | 'export' | 'gold-build';
+
+function fileReport(m: RunManifest): FileReport {
+  return {
+    dataset: m.dataset,
+    key: m.key,
+    status: m.status,
+    rows_in: m.rows_in,
+    rows_valid: m.rows_valid,
+    rows_quarantined: m.rows_quarantined,
+    rows_superseded: m.rows_superseded,
+    reasons: m.reasons,
+    error: m.error,
+    duplicate_of: m.duplicate_of,
+  };
+}
+
+function writeReport(outDir: string, report: RunReport): void {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
 
 /**
  * `npm run local -- run`: uploads every file of `inputDir` to bronze, lets the transform process every
@@ -114,13 +153,36 @@ export type RunPhase = 'upload' | 'transform' | 'gold-build';
  * requested dataset (after exporting the others), or on an error (then no Gold is exported)
  */
 export async function runBatch(platform: LocalPlatform, inputDir: string, options: RunOptions): Promise<RunReport> {
+  let phase: RunPhase = 'upload';
+  const found = new Map<string, RunManifest>();
+  try {
+    return await runPhases(platform, inputDir, options, found, (p) => (phase = p));
+  } catch (e) {
+    if (e instanceof OrchestrationFailed) throw e;
+    // What was done until it stopped: the files that reached a final status, and where it stopped.
+    const report: RunReport = {
+      files: [...found.values()].map(fileReport).sort((a, b) => a.key.localeCompare(b.key)),
+      failure: { phase, error: (e as Error).message },
+      gold: [],
+      orchestration: [],
+      quality: [],
+    };
+    writeReport(options.outDir, report);
+    throw new RunFailed(phase, report, e as Error);
+  }
+}
+
+async function runPhases(platform: LocalPlatform, inputDir: string, options: RunOptions, found: Map<string, RunManifest>, enter: (phase: RunPhase) => void): Promise<RunReport> {
   const handler = await loadTransformHandler(platform);
   const progress = options.onProgress ?? (() => undefined);
   const refs = await uploadDirectory(platform, inputDir, (done, total) => progress('upload', done, total));
-  const manifests = await processUntilDone(platform, handler, refs, { timeoutMs: options.timeoutMs, onProgress: (done, total) => progress('transform', done, total) });
+  enter('transform');
+  const manifests = await processUntilDone(platform, handler, refs, { timeoutMs: options.timeoutMs, pump: options.pump, found, onProgress: (done, total) => progress('transform', done, total) });
+  enter('export');
   mkdirSync(options.outDir, { recursive: true });
   await mirror(platform, platform.buckets.silver, '', join(options.outDir, 'silver'), (key) => key.startsWith(OPERATIONS_PREFIX), true);
   await mirror(platform, platform.buckets.quarantine, '', join(options.outDir, 'quarantine'), () => false, true);
+  enter('gold-build');
   const orchestration = await startLocalOrchestration(platform);
   let statesEnded = 0;
   const run = await runGoldBuild(orchestration, options.asOf ? { asOf: options.asOf } : {}, {
@@ -146,20 +208,7 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
   })().finally(() => rmSync(manifestsDir, { recursive: true, force: true }));
   const rows = new Map(outputs.map((g) => [g.dataset as string, g.rows]));
   const report: RunReport = {
-    files: manifests
-      .map((m) => ({
-        dataset: m.dataset,
-        key: m.key,
-        status: m.status,
-        rows_in: m.rows_in,
-        rows_valid: m.rows_valid,
-        rows_quarantined: m.rows_quarantined,
-        rows_superseded: m.rows_superseded,
-        reasons: m.reasons,
-        error: m.error,
-        duplicate_of: m.duplicate_of,
-      }))
-      .sort((a, b) => a.key.localeCompare(b.key)),
+    files: manifests.map(fileReport).sort((a, b) => a.key.localeCompare(b.key)),
     gold: verdicts.map((v) => ({
       dataset: v.dataset,
       blocked: v.blocked,
@@ -179,7 +228,7 @@ export async function runBatch(platform: LocalPlatform, inputDir: string, option
     ],
     quality: (run.gate?.results ?? []).map((r) => ({ id: r.id, dataset: r.dataset, check: r.check, status: r.status, severity: r.severity, value: r.value, unit: r.unit, threshold: r.threshold })),
   };
-  writeFileSync(join(options.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeReport(options.outDir, report);
   if (execution.status !== 'SUCCEEDED') throw new OrchestrationFailed(`gold-build ${execution.execution} failed (${execution.error ?? 'error'}): ${execution.cause ?? ''}`, report);
   return report;
 }

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../local/emulator';
 import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
@@ -9,12 +11,16 @@ const ROOT = join(__dirname, '..', '..');
 describe('npm run local -- serve', () => {
   it('serves the API on the given port until SIGINT, then stops what it started and exits 0', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), 'serve', '--port', String(port)], { cwd: ROOT, env: { ...process.env, AWS_ENDPOINT_URL: '' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), 'serve', '--port', String(port)], {
+      cwd: ROOT,
+      // A state folder of its own: it starts empty (no data saved by another command).
+      env: { ...process.env, AWS_ENDPOINT_URL: '', MEDALLION_STATE: mkdtempSync(join(tmpdir(), 'serve-state-')) },
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      for (let i = 0; i < 600 && !stdout.includes('Ctrl-C stops.'); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 600 && !stdout.includes('Ctrl-C stops'); i++) await new Promise((r) => setTimeout(r, 100));
       expect(stdout).toContain(`HTTP API on http://127.0.0.1:${port} (same handlers as in AWS`);
       expect(stdout).toContain('GET  /v1/datasets/{name}/rows');
       const res = await fetch(`http://127.0.0.1:${port}/v1/datasets/daily_revenue/rows`);

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, E2E_ENDPOINT: '' } });
+// Each command with a state folder of its own: none starts with data another test left (see local-lifetime.e2e.test.ts).
+const freshState = () => ({ MEDALLION_STATE: mkdtempSync(join(tmpdir(), 'cli-state-')) });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, E2E_ENDPOINT: '', ...freshState() } });
 
 describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
   const input = mkdtempSync(join(tmpdir(), 'cli-in-'));
@@ -28,7 +31,7 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), 'run', input, '--out', out, '--as-of', '2020-11-28'], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, E2E_ENDPOINT: '', TMPDIR: scratch },
+      env: { ...process.env, E2E_ENDPOINT: '', TMPDIR: scratch, ...freshState() },
     });
     expect(run.stderr).not.toMatch(/error:/);
     expect(run.status).toBe(0);
@@ -156,7 +159,7 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
     const busy = (taken.address() as AddressInfo).port;
     const serve = await new Promise<{ status: number | null; stderr: string }>((resolveRun) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), 'serve', '--port', String(busy)], { cwd: ROOT, env: { ...process.env, E2E_ENDPOINT: '' } });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), 'serve', '--port', String(busy)], { cwd: ROOT, env: { ...process.env, E2E_ENDPOINT: '', ...freshState() } });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('close', (status) => resolveRun({ status, stderr }));
@@ -167,7 +170,7 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
 
     const typo = cli('serv');
     expect(typo.status).toBe(1);
-    expect(typo.stderr).toContain("error: unknown command 'serv' (Did you mean serve?); commands: run, generate, serve, demo");
+    expect(typo.stderr).toContain("error: unknown command 'serv' (Did you mean serve?); commands: run, generate, serve, up, status, down, demo");
   });
 
   it('a summary names the files it did not ingest with their reason, the first ten, then counts the rest and says where they are', () => {

@@ -1,0 +1,246 @@
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { LOCAL_REGION, startLocalPlatform } from '../../local/platform';
+import { readSavedData } from '../../local/persist';
+import { alive } from '../../local/state';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = ['--import', 'tsx', join(ROOT, 'local', 'cli.ts')];
+const scratch = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+/** The CLI run to its end with a state folder (and moto started by it, never an endpoint from the environment). */
+const cli = (state: string, ...args: string[]) =>
+  spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, E2E_ENDPOINT: '', AWS_ENDPOINT_URL: '', MEDALLION_STATE: state } });
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly out: () => string;
+  readonly err: () => string;
+  /** Resolves once stdout (or stderr) shows `pattern`; fails if the process ends first. */
+  waitFor(pattern: RegExp, stream?: 'out' | 'err'): Promise<RegExpMatchArray>;
+  readonly exited: Promise<number | null>;
+}
+
+/** The CLI started in the background. */
+function start(state: string, ...args: string[]): Running {
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, E2E_ENDPOINT: '', AWS_ENDPOINT_URL: '', MEDALLION_STATE: state } });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  return {
+    child,
+    out: () => out,
+    err: () => err,
+    exited,
+    async waitFor(pattern, stream = 'out') {
+      for (let i = 0; i < 3000; i++) {
+        const m = (stream === 'out' ? out : err).match(pattern);
+        if (m) return m;
+        if (ended) throw new Error(`the CLI ended before printing ${pattern}:\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`the CLI did not print ${pattern} within 300 s:\n${out}\n${err}`);
+    },
+  };
+}
+
+describe('the local platform keeps its data between commands (state folder)', () => {
+  it("the README's quickstart as written: generate, run, then serve; its example requests answer with the run's data", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const quickstart = readme.slice(readme.indexOf('## Quickstart'), readme.indexOf('\n## ', readme.indexOf('## Quickstart') + 1));
+    const blocks = [...quickstart.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1].replace(/\\\n\s*/g, ''));
+    const commands = blocks[0].split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l.startsWith('npm run local'));
+    expect(commands).toEqual(['npm run local -- generate ./sample --dirty', 'npm run local -- run ./sample', 'npm run local -- serve']);
+    const requests = blocks[1].split('\n').filter((l) => l.startsWith('curl'));
+    expect(requests).toHaveLength(4);
+
+    const work = scratch('quickstart-');
+    const state = join(work, '.medallion');
+    // As written, but the sample and the outputs in a temporary folder, and any free port instead of 3000.
+    const args = (command: string) => command.replace('npm run local -- ', '').split(' ').map((a) => a.replace('./sample', join(work, 'sample')));
+    const generate = cli(state, ...args(commands[0]));
+    expect([generate.status, generate.stderr]).toEqual([0, '']);
+    const run = cli(state, ...args(commands[1]), '--out', join(work, 'local-out'));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('files: 94 (');
+    const kept = /data kept for the next command: (\d+) objects in (.+) \(/.exec(run.stdout);
+    expect(kept?.[2]).toBe(join(state, 'data'));
+    expect(readSavedData(join(state, 'data'))?.objects).toHaveLength(Number(kept![1]));
+    expect(existsSync(join(state, 'platform.json'))).toBe(false);
+
+    const serve = start(state, ...args(commands[2]), '--port', '0');
+    try {
+      expect((await serve.waitFor(/^restored (\d+) objects saved by the previous platform/m))[1]).toBe(kept![1]);
+      const [, port] = await serve.waitFor(/HTTP API on http:\/\/127\.0\.0\.1:(\d+) /);
+      await serve.waitFor(/Ctrl-C stops/);
+      const curl = (request: string) => execFileSync('bash', ['-o', 'pipefail', '-c', request.replace(/localhost:3000/g, `127.0.0.1:${port}`)], { encoding: 'utf8' });
+      expect(curl(requests[0]).trim().split('\n')).toEqual(['"daily_kpis"', '"daily_revenue"', '"data_quality_history"', '"user_session_analysis"', '"value_prop_features"']);
+      const revenue = JSON.parse(curl(requests[1])) as { rows: { currency: string; revenue: string }[] };
+      expect(revenue.rows.length).toBeGreaterThan(0);
+      for (const r of revenue.rows) expect(['EUR', 'USD']).toContain(r.currency);
+      const revenues = revenue.rows.map((r) => Number(r.revenue));
+      expect(revenues).toEqual([...revenues].sort((a, b) => b - a));
+      const files = JSON.parse(curl(requests[2])) as { rows: { dataset: string; key: string }[] };
+      // The generator writes three days of events; the newest first.
+      expect(files.rows.map((f) => [f.dataset, f.key])).toEqual([3, 2, 1].map((d) => ['events', `events/2024-03-0${d}.json`]));
+      const ingest = JSON.parse(curl(requests[3])) as { dataset: string };
+      expect(ingest.dataset).toBe('events');
+    } finally {
+      serve.child.kill('SIGINT');
+    }
+    expect(await serve.exited).toBe(0);
+    // Saved again as it stopped: the run's objects and the posted file (the 95th in bronze, and what the transform made of it).
+    const saved = Number(/^saved (\d+) objects in /m.exec(serve.out())?.[1]);
+    expect(saved).toBeGreaterThan(Number(kept![1]));
+    const bronze = readSavedData(join(state, 'data'))!.objects.filter((o) => o.bucket === 'bronze');
+    expect(bronze).toHaveLength(95);
+  });
+
+  it('up starts it in the background; run uses it; status shows it; down stops it and saves; the next up restores; down --purge empties', async () => {
+    const work = scratch('lifetime-');
+    const state = join(work, 'state');
+    expect(cli(state, 'generate', join(work, 'in'), '--rows', '50').status).toBe(0);
+
+    const none = cli(state, 'status');
+    expect([none.status, none.stdout]).toEqual([3, `no local platform running for ${state}; no saved data in ${join(state, 'data')}\nstart one: \`local up\` (in the background) or \`local serve\`\n`]);
+
+    let features: unknown[] = [];
+    const up = cli(state, 'up', '--port', '0');
+    expect(up.status).toBe(0);
+    const pid = Number(/^up: the local platform \(pid (\d+), serving, stage dev, since /.exec(up.stdout)?.[1]);
+    const api = /^HTTP API on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(up.stdout)![1];
+    try {
+      expect(JSON.parse(readFileSync(join(state, 'platform.json'), 'utf8'))).toMatchObject({ pid, command: 'serve', stage: 'dev', api });
+      // Idempotent: a second up, or serve, names the running one.
+      expect(cli(state, 'up').stdout).toMatch(new RegExp(`^already running: the local platform \\(pid ${pid}, serving`));
+      expect(cli(state, 'serve').stdout).toMatch(new RegExp(`^already running: the local platform \\(pid ${pid}, serving[^]*HTTP API on ${api}`));
+
+      const run = cli(state, 'run', join(work, 'in'), '--out', join(work, 'out'));
+      expect(run.stdout).toMatch(new RegExp(`^using the local platform \\(pid ${pid}, serving, stage dev, since .*\\): it runs the transform, the data stays in it$`, 'm'));
+      expect(run.stdout).toContain('files: 91 (91 ingested)');
+      expect(run.stdout).not.toContain('data kept');
+      expect(run.stderr).not.toContain('error');
+      expect(run.status).toBe(0);
+      // The platform that served before the run still serves, with the run's data.
+      features = ((await (await fetch(`${api}/v1/datasets/value_prop_features/rows?limit=1000`)).json()) as { rows: unknown[] }).rows;
+      expect(features.length).toBeGreaterThan(0);
+
+      const status = cli(state, 'status');
+      expect(status.status).toBe(0);
+      expect(status.stdout).toMatch(new RegExp(`^running: the local platform \\(pid ${pid}, serving`));
+      expect(status.stdout).toMatch(/^objects: bronze 91, silver \d+, quarantine 0, gold 5$/m);
+    } finally {
+      const down = cli(state, 'down');
+      expect(down.stdout).toMatch(new RegExp(`^stopped the local platform \\(pid ${pid}, serving[^\\n]*\\n\\d+ objects of stage dev saved at \\S+ in ${join(state, 'data')}: the next`));
+      expect(down.status).toBe(0);
+    }
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(join(state, 'platform.json'))).toBe(false);
+    expect(cli(state, 'status').status).toBe(3);
+
+    const again = cli(state, 'up', '--port', '0');
+    const api2 = /^HTTP API on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(again.stdout)![1];
+    try {
+      expect(readFileSync(join(state, 'platform.log'), 'utf8')).toMatch(/^restored \d+ objects saved by the previous platform/m);
+      // The same rows from the restored data.
+      expect(((await (await fetch(`${api2}/v1/datasets/value_prop_features/rows?limit=1000`)).json()) as { rows: unknown[] }).rows).toEqual(features);
+      expect(cli(state, 'status').stdout).toMatch(/^objects: bronze 91, silver \d+, quarantine 0, gold 5$/m);
+    } finally {
+      const purge = cli(state, 'down', '--purge');
+      expect(purge.stdout).toMatch(/^stopped the local platform [^\n]*\nremoved the saved data \(\d+ objects\): the next platform starts empty\n$/);
+    }
+    expect(existsSync(join(state, 'data'))).toBe(false);
+  });
+
+  it('an emulator that dies mid-run is reported with the phase; report.json still has what was done; the saved data is untouched', async () => {
+    const work = scratch('dies-');
+    const state = join(work, 'state');
+    expect(cli(state, 'generate', join(work, 'in'), '--rows', '300', '--dirty').status).toBe(0);
+    const run = start(state, 'run', join(work, 'in'), '--out', join(work, 'out'));
+    // Piped output: the upload's line is printed when the transform reports its first batch.
+    await run.waitFor(/^upload to bronze: 94\/94 files/m, 'err');
+    const moto = execFileSync('pgrep', ['-P', String(run.child.pid), '-f', 'moto.server'], { encoding: 'utf8' }).trim();
+    process.kill(Number(moto), 'SIGKILL');
+    expect(await run.exited).toBe(1);
+    const report = JSON.parse(readFileSync(join(work, 'out', 'report.json'), 'utf8')) as { files: { rows_in: number; rows_valid: number; rows_quarantined: number }[]; failure: { phase: string; error: string } };
+    expect(run.err()).toContain(
+      `error: the AWS emulator stopped during bronze → silver: the moto server (pid ${moto}) ended with killed by SIGKILL; ${join(work, 'out', 'report.json')} has the ${report.files.length} file(s) that reached a final status before\n`,
+    );
+    expect(report.failure.phase).toBe('transform');
+    expect(report.files.length).toBeLessThan(94);
+    for (const f of report.files) expect(f.rows_in).toBe(f.rows_valid + f.rows_quarantined);
+    expect(existsSync(join(state, 'platform.json'))).toBe(false);
+    expect(existsSync(join(state, 'data'))).toBe(false);
+  });
+
+  it('a folder held by a run in progress is refused with what to do; a platform that died is reported and its record removed', () => {
+    const state = scratch('held-');
+    const sleeper = spawn('sleep', ['60']);
+    try {
+      const held = { pid: sleeper.pid, command: 'run', startedAt: '2026-11-29T10:00:00.000Z', stage: 'dev', contracts: '', sql: '', config: null, emulator: { endpoint: 'http://127.0.0.1:9', kind: 'moto' }, api: null, athena: null, buckets: {} };
+      writeFileSync(join(state, 'platform.json'), JSON.stringify(held));
+      const holder = `the local platform (pid ${sleeper.pid}, running \`run\`, stage dev, since 2026-11-29T10:00:00.000Z)`;
+      const serve = cli(state, 'serve', '--port', '0');
+      expect([serve.status, serve.stderr]).toEqual([1, `error: ${holder} holds ${state}; wait until it ends, or pass --state <dir> to run another platform beside it\n`]);
+      const down = cli(state, 'down');
+      expect([down.status, down.stderr]).toEqual([1, `error: ${holder} is a \`run\` in progress: it stops by itself when done (Ctrl-C in its terminal stops it now)\n`]);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+    const dead = spawnSync('true');
+    writeFileSync(join(state, 'platform.json'), JSON.stringify({ pid: dead.pid, command: 'serve', startedAt: '2026-11-29T10:00:00.000Z', stage: 'dev' }));
+    const status = cli(state, 'status');
+    expect(status.status).toBe(3);
+    expect(status.stdout).toMatch(new RegExp(`^the local platform \\(pid ${dead.pid}, serving, stage dev, since 2026-11-29T10:00:00.000Z\\) ended without stopping cleanly \\(killed or crashed\\); its record removed`));
+    expect(existsSync(join(state, 'platform.json'))).toBe(false);
+  });
+
+  it('saved data comes back byte for byte under any key, with the PII key; a bronze file saved unprocessed is processed after the restore', async () => {
+    const dir = join(scratch('saved-'), 'data');
+    const keys = ['prints/with space & ümlaut.json', 'prints/../dots/x.json', 'prints/a/b/c/deep.json', 'prints/%2F.json'];
+    const first = await startLocalPlatform();
+    const secrets = (endpoint: string) => new SecretsManagerClient({ endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const piiKey = async (endpoint: string, stage = first.config) =>
+      (await secrets(endpoint).send(new GetSecretValueCommand({ SecretId: `${stage.namePrefix}-${stage.stage}-pii-key` }))).SecretString;
+    let savedKey: string | undefined;
+    try {
+      for (const [i, key] of keys.entries()) {
+        await first.s3.send(new PutObjectCommand({ Bucket: first.buckets.bronze, Key: key, Body: `{"n":${i}}\n`, ContentType: 'application/x-ndjson', Metadata: { source: `test-${i}` } }));
+      }
+      await first.s3.send(new PutObjectCommand({ Bucket: first.buckets.gold, Key: 'daily_kpis/part-0.parquet', Body: Buffer.from([0, 1, 2, 255]) }));
+      savedKey = await piiKey(first.emulator.endpoint);
+      expect(await first.save(dir)).toBe(5);
+    } finally {
+      await first.close();
+    }
+    const second = await startLocalPlatform({ dataDir: dir });
+    try {
+      expect(second.restored).toBe(5);
+      const list = await second.s3.send(new ListObjectsV2Command({ Bucket: second.buckets.bronze }));
+      expect((list.Contents ?? []).map((o) => o.Key).sort()).toEqual([...keys].sort());
+      const one = await second.s3.send(new GetObjectCommand({ Bucket: second.buckets.bronze, Key: keys[0] }));
+      expect([await one.Body!.transformToString(), one.ContentType, one.Metadata]).toEqual(['{"n":0}\n', 'application/x-ndjson', { source: 'test-0' }]);
+      const gold = await second.s3.send(new GetObjectCommand({ Bucket: second.buckets.gold, Key: 'daily_kpis/part-0.parquet' }));
+      expect([...(await gold.Body!.transformToByteArray())]).toEqual([0, 1, 2, 255]);
+      expect(await piiKey(second.emulator.endpoint)).toBe(savedKey);
+      // None had a run manifest: each is notified again, as if just dropped.
+      const notified = new Set<string>();
+      for (let i = 0; i < 20 && notified.size < keys.length; i++) {
+        const got = await second.sqs.send(new ReceiveMessageCommand({ QueueUrl: second.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }));
+        for (const m of got.Messages ?? []) for (const r of (JSON.parse(m.Body!) as { Records?: { s3: { object: { key: string } } }[] }).Records ?? []) notified.add(decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')));
+      }
+      expect([...notified].sort()).toEqual([...keys].sort());
+    } finally {
+      await second.close();
+    }
+  });
+});
