@@ -469,6 +469,8 @@ class Graph {
       for (const ref of this.resolve(value, e.stack.stackName)) {
         const target = this.byKey.get(refKey(ref));
         if (target?.resource.Type === 'AWS::IAM::Role') {
+          // A role named in a resource policy (a KMS key policy granting it use) is a principal, not this node's own role.
+          if (/Policy/.test(key)) continue;
           const users = this.roleUsers.get(refKey(ref)) ?? new Set<string>();
           users.add(from);
           this.roleUsers.set(refKey(ref), users);
@@ -480,7 +482,9 @@ class Graph {
         }
         const to = this.nodeOfKey.get(refKey(ref));
         if (!to || to === from) continue;
-        if (rule.reverse) this.addEdge(to, from, rule.kind, rule.label);
+        // A KMS key named anywhere in a property (a workgroup's result encryption) encrypts; it holds no data.
+        if (this.nodes.get(to)?.kind === 'key' && rule.kind !== 'encryption') this.addEdge(from, to, 'encryption', 'KMS key');
+        else if (rule.reverse) this.addEdge(to, from, rule.kind, rule.label);
         else this.addEdge(from, to, rule.kind, rule.label);
       }
     }

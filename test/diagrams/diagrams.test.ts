@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { overviewDot, stackDot } from '../../scripts/diagrams/dot';
 import { synthesizeArchitecture } from '../../scripts/diagrams/generate';
+import { overviewGraph } from '../../scripts/diagrams/overview';
 import { buildArchitecture, type Architecture, type CfnResource, type DiagramEdge } from '../../scripts/diagrams/model';
 
 const ROOT = join(__dirname, '..', '..');
@@ -103,11 +104,131 @@ describe('architecture graph of the real app (dev)', () => {
     }
     expect(overview).not.toContain('KMS key');
     expect(overview).not.toContain('"medallion-dev-gold/GoldViews/OnEvent" [');
-    expect(overview).toContain('provider: GoldViews/IsComplete, GoldViews/OnEvent');
-    expect(overview).toContain('"medallion-dev-gold/GoldViews/Custom::GoldView" -> "medallion-dev-catalog/Athena/WorkGroup"');
-    expect(storage).toContain('"medallion-dev-storage/DataKey" [label="DataKey\\nKMS key"');
+    expect(overview).toContain('<b>GoldViews</b><br/><font point-size="13" color="#424242">Custom::GoldView ×5</font><br/><font point-size="13" color="#424242">+ 2 Lambdas</font>');
+    expect(overview).toContain('"medallion-dev-gold/GoldViews" -> "medallion-dev-catalog/Athena"');
+    expect(storage).toContain('"medallion-dev-storage/DataKey" [label="DataKey\\nKMS key\\nused by 14"');
     // Other stacks' resources appear greyed in a per-stack diagram.
     expect(storage).toContain('"medallion-dev-transform/Transform/Function" [label="Transform/Function\\nLambda function", shape=box, style="rounded,filled,dashed", fillcolor="#fafafa"');
+  });
+});
+
+/** The smallest text of an SVG, in pixels, when it is drawn `widthPx` wide (font sizes are in viewBox units). */
+function smallestTextPx(svg: string, widthPx: number): number {
+  const viewBox = /<svg[^>]*viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"/.exec(svg);
+  if (!viewBox) throw new Error('no viewBox');
+  const scale = /<g id="graph0" class="graph" transform="scale\(([\d.]+) ([\d.]+)\)/.exec(svg);
+  const sizes = [...svg.matchAll(/<text[^>]*font-size="([\d.]+)"/g)].map((m) => Number(m[1]));
+  if (sizes.length === 0) throw new Error('no text');
+  return (Math.min(...sizes) * Number(scale?.[1] ?? 1) * widthPx) / Number(viewBox[3]);
+}
+
+describe('the overview reads on one screen', () => {
+  let arch: Architecture;
+  let svg: string;
+  beforeAll(() => {
+    arch = synthesizeArchitecture();
+    svg = readFileSync(join(ROOT, 'diagrams', 'overview.svg'), 'utf8');
+  });
+
+  it('has one node per architectural role, folded from the model', () => {
+    const graph = overviewGraph(arch);
+    expect(graph.nodes.map((n) => `${n.label} [${n.group}]: ${n.caption.replace(/\n/g, ' / ')}`)).toEqual([
+      'Consumers [flow]: analysts, applications',
+      'Sources [flow]: events, pays, prints, taps, transactions, users',
+      'Http [flow]: API Gateway + 2 Lambdas, secret',
+      'Athena [flow]: Athena workgroup + S3 bucket / Glue: 4 databases, 20 tables / tables over Bronze, Gold, Silver',
+      'GoldBuild (gold) [flow]: Lambda',
+      'GoldViews [flow]: Custom::GoldView ×5 + 2 Lambdas',
+      'GoldBuild (orchestration) [orchestration]: Step Functions + 2 Lambdas, schedule',
+      'Replay [orchestration]: Step Functions + Lambda',
+      'Bronze [flow]: S3 bucket',
+      'BronzeNotifications [flow]: SQS queue + DLQ',
+      'Gold [flow]: S3 bucket',
+      'Quarantine [flow]: S3 bucket',
+      'Silver [flow]: S3 bucket',
+      'Transform [flow]: Lambda + secret',
+      'Observability [observability]: SNS topic, dashboard, 12 alarms, e-mail',
+    ]);
+    expect(graph.nodes.length).toBeLessThanOrEqual(20);
+    // Every model node is in exactly one role or left out as plumbing.
+    expect([...graph.nodes.flatMap((n) => n.members), ...graph.hidden].sort()).toEqual(arch.nodes.map((n) => n.id).sort());
+    expect(graph.hidden).toEqual(['medallion-dev-storage/AccessLogs', 'medallion-dev-storage/BronzeNotifications/Key', 'medallion-dev-storage/DataKey', 'medallion-dev-transform/Key']);
+  });
+
+  it('draws the data flow and what orchestration drives, with short labels, and no monitoring edge', () => {
+    const label = (id: string) => overviewGraph(arch).nodes.find((n) => n.id === id)?.label ?? id;
+    const edges = overviewGraph(arch).edges.map((e) => `${label(e.from)} -> ${label(e.to)} (${e.kind}: ${e.labels.join(', ')}${e.both ? ', both ways' : ''})`);
+    expect(edges).toEqual([
+      'Sources -> Bronze (data: files)',
+      'Http -> Consumers (data: HTTP)',
+      'Http -> Athena (data: queries)',
+      'Http -> Bronze (data: writes)',
+      'Athena -> Consumers (data: SQL)',
+      'GoldBuild (gold) -> Athena (data: queries)',
+      'GoldBuild (gold) -> Gold (data: read/write, both ways)',
+      'GoldViews -> Athena (data: queries)',
+      'GoldBuild (orchestration) -> GoldBuild (gold) (data: invokes)',
+      'Replay -> GoldBuild (orchestration) (data: starts)',
+      'Replay -> BronzeNotifications (data: sends)',
+      'Bronze -> BronzeNotifications (trigger: ObjectCreated)',
+      'Bronze -> Transform (data: reads)',
+      'BronzeNotifications -> Transform (trigger: events)',
+      'Gold -> Http (data: reads)',
+      'Silver -> Http (data: reads)',
+      'Silver -> GoldBuild (gold) (data: reads)',
+      'Silver -> GoldViews (data: reads)',
+      'Transform -> Quarantine (data: writes)',
+      'Transform -> Silver (data: read/write, both ways)',
+    ]);
+  });
+
+  it('committed overview.svg is a slide: landscape, ≤ 20 nodes, smallest text ≥ 11 px at 1600 px wide', () => {
+    const [, width, height] = /<svg width="([\d.]+)pt" height="([\d.]+)pt"/.exec(svg)!.map(Number);
+    expect(width / height).toBeGreaterThanOrEqual(1.3);
+    expect(width / height).toBeLessThanOrEqual(2.5);
+    expect(smallestTextPx(svg, 1600)).toBeGreaterThanOrEqual(11);
+    // Roles, the two connectors that carry an edge between rows, and the legend.
+    const nodes = [...svg.matchAll(/<g id="node\d+" class="node">\s*<title>([^<]*)<\/title>/g)].map((m) => m[1].replace(/&#45;/g, '-'));
+    expect(nodes.length).toBe(15 + 2 + 1);
+    expect(nodes.filter((n) => n.includes('(row ')).sort()).toEqual(['medallion-dev-storage/Bronze (row 2)', 'medallion-dev-storage/Silver (row 2)']);
+    expect(svg.match(/class="edge"/g)?.length).toBe(20);
+  });
+
+  it('measures the smallest text at the drawn width', () => {
+    const tiny = '<svg width="400pt" height="100pt" viewBox="0.00 0.00 400.00 100.00"><g id="graph0" class="graph" transform="scale(1 1) rotate(0)"><text font-size="8.00">a</text><text font-size="10.00">b</text></g></svg>';
+    expect(smallestTextPx(tiny, 1600)).toBe(32);
+    expect(smallestTextPx(tiny, 200)).toBe(4);
+  });
+});
+
+describe('per-stack diagrams fold alarms and plumbing', () => {
+  let arch: Architecture;
+  beforeAll(() => {
+    arch = synthesizeArchitecture();
+  });
+
+  it('draws the alarms of a stack as one node and no encryption or logging edge', () => {
+    const observability = stackDot(arch, 'medallion-dev-observability', 'observability');
+    expect(observability).toContain('"medallion-dev-observability/(alarms)" [label="Alarms\\nCloudWatch alarm ×11"');
+    expect(observability).not.toContain('"medallion-dev-observability/Alarms/Freshness-events"');
+    expect(observability.match(/-> "medallion-dev-transform\/Alarms"/g)).toEqual(['-> "medallion-dev-transform/Alarms"']);
+    for (const stack of arch.stacks) {
+      const dot = stackDot(arch, stack.stackName, stack.shortName);
+      expect(dot).not.toMatch(/label="(KMS key|logs|access logs|decrypt|encrypt)/);
+      // Edges to and from plumbing are drawn beside the flow, never placing its nodes.
+      for (const line of dot.split('\n').filter((l) => l.includes('style=dotted') && l.includes(' -> ') && !l.includes('legend_'))) expect(line).toContain('constraint=false');
+    }
+  });
+
+  it('puts keys, dead-letter queues, access-log buckets and alarm topics in a cluster of their own', () => {
+    const plumbing = (stack: string) => {
+      const dot = stackDot(arch, stack, stack);
+      const start = dot.indexOf(`subgraph "cluster_${stack}_plumbing"`);
+      return start < 0 ? [] : [...dot.slice(start, dot.indexOf('    }', start)).matchAll(/^ {6}"([^"]+)" \[/gm)].map((m) => m[1]);
+    };
+    expect(plumbing('medallion-dev-storage')).toEqual(['medallion-dev-storage/AccessLogs', 'medallion-dev-storage/BronzeNotifications/DeadLetterQueue', 'medallion-dev-storage/BronzeNotifications/Key', 'medallion-dev-storage/DataKey']);
+    expect(plumbing('medallion-dev-transform')).toEqual(['medallion-dev-transform/(alarms)', 'medallion-dev-transform/Alarms', 'medallion-dev-transform/Key']);
+    expect(plumbing('medallion-dev-gold')).toEqual([]);
   });
 });
 
