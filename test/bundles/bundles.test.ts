@@ -14,6 +14,7 @@ import { readManifest } from '../../local/ingest';
 import { runGoldBuild, startLocalOrchestration, type GoldBuildFunction, type LocalOrchestration } from '../../local/orchestration';
 import { LOCAL_ACCOUNT, LOCAL_REGION, startLocalPlatform, type LocalPlatform } from '../../local/platform';
 import { pumpOnce } from '../../local/sqs-pump';
+import { ndjson, printRecord } from '../fixtures/records';
 import { readAssembly, resolveEnvironment, type Assembly, type BundledFunction, type Resolution } from './functions';
 import { copyAsset, duckdbBindings, lambdaTools, removeCopies, startLambda, substituteX64Binding, type Invocation, type LambdaTools, type RunningLambda } from './lambda-runtime';
 
@@ -120,9 +121,6 @@ async function invokeOk(path: string, event: unknown, lambda?: RunningLambda): P
   return result.payload;
 }
 
-const lines = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const print = (day: string, user: number) => ({ day, event_data: { position: 0, value_prop: 'point' }, user_id: user });
-
 beforeAll(async () => {
   tools = lambdaTools();
   // As the CLI synthesizes: asset and construct paths in the template metadata.
@@ -194,10 +192,10 @@ describe('the synthesized Lambda bundles, run as Lambda runs them', () => {
     warm.set('medallion-dev-transform/Transform/Function', Promise.resolve(transform));
     expect(duckdbBindings(transform.taskRoot)).toEqual(['node-bindings-linux-x64']);
     const files: Record<string, string> = {
-      'prints/2020-11-28.json': lines(print('2020-11-28', 1), print('2020-11-28', 2), print('2020-11-27', 1)),
-      'taps/2020-11-28.json': lines(print('2020-11-28', 1)),
+      'prints/2020-11-28.json': ndjson(printRecord('2020-11-28', 1), printRecord('2020-11-28', 2), printRecord('2020-11-27', 1)),
+      'taps/2020-11-28.json': ndjson(printRecord('2020-11-28', 1)),
       'pays/2020-11-27.csv': 'pay_date,total,user_id,value_prop\n2020-11-27,10.50,1,point\n',
-      'events/2024-03-02.json': lines({ event_id: 'e1', session_id: 's1', user_id: 'u1', event_type: 'page_view', timestamp: '2024-03-01T10:15:30Z' }) + '{not json\n',
+      'events/2024-03-02.json': ndjson({ event_id: 'e1', session_id: 's1', user_id: 'u1', event_type: 'page_view', timestamp: '2024-03-01T10:15:30Z' }) + '{not json\n',
     };
     const refs = [];
     for (const [key, body] of Object.entries(files)) {
@@ -244,7 +242,7 @@ describe('the synthesized Lambda bundles, run as Lambda runs them', () => {
   });
 
   it('ingest API: POST /v1/ingest/{dataset} on an API Gateway proxy event stores the batch in bronze', async () => {
-    const body = lines(print('2020-11-29', 7), print('2020-11-29', 8));
+    const body = ndjson(printRecord('2020-11-29', 7), printRecord('2020-11-29', 8));
     const res = (await invokeOk('medallion-dev-api/Ingest/Function', proxyEvent('POST', '/v1/ingest/prints', body, { 'content-type': 'application/x-ndjson' }))) as { statusCode: number; body: string };
     expect(res.statusCode).toBe(202);
     const answer = JSON.parse(res.body) as { key: string };

@@ -3,8 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../local/emulator';
-import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { startApiServer, type ApiServer } from '../../local/serve';
+import { startE2EApi, type E2EApi } from './harness';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -33,26 +32,23 @@ describe('npm run local -- serve', () => {
   });
 
   describe('as API Gateway: stage throttling, CORS, payload limit', () => {
-    let platform: LocalPlatform;
-    let api: ApiServer;
+    let e2e: E2EApi;
     beforeAll(async () => {
-      platform = await startLocalPlatform({ endpoint: process.env.E2E_ENDPOINT });
-      api = await startApiServer(platform, { port: 0, throttle: { rateLimit: 0.001, burstLimit: 3 } });
+      e2e = await startE2EApi({ throttle: { rateLimit: 0.001, burstLimit: 3 } });
     });
     afterAll(async () => {
-      await api?.close();
-      await platform?.close();
+      await e2e?.close();
     });
 
     it('answers CORS preflights and adds the allowed origin (dev: *); beyond the burst, 429 problem+json', async () => {
-      const preflight = await fetch(`${api.url}/v1/datasets`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' } });
+      const preflight = await fetch(`${e2e.api.url}/v1/datasets`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' } });
       expect([preflight.status, preflight.headers.get('access-control-allow-origin'), preflight.headers.get('access-control-allow-methods')]).toEqual([204, '*', 'GET,POST,OPTIONS']);
-      const ok = await fetch(`${api.url}/v1/datasets`, { headers: { origin: 'https://app.example.com' } });
+      const ok = await fetch(`${e2e.api.url}/v1/datasets`, { headers: { origin: 'https://app.example.com' } });
       expect([ok.status, ok.headers.get('access-control-allow-origin')]).toEqual([200, '*']);
       // The burst of 3 is spent (preflight, request, this one); the rate refills 1 token per 1000 s.
-      const tooLarge = await fetch(`${api.url}/v1/ingest/prints`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) });
+      const tooLarge = await fetch(`${e2e.api.url}/v1/ingest/prints`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) });
       expect([tooLarge.status, ((await tooLarge.json()) as { uploadRoute: string }).uploadRoute]).toEqual([413, '/v1/uploads/prints']);
-      const throttled = await fetch(`${api.url}/v1/datasets`);
+      const throttled = await fetch(`${e2e.api.url}/v1/datasets`);
       expect([throttled.status, throttled.headers.get('content-type'), throttled.headers.get('retry-after')]).toEqual([429, 'application/problem+json', '1']);
       expect(await throttled.json()).toEqual({
         type: 'urn:medallion:problem:throttled',

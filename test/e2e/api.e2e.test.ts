@@ -1,81 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { RunManifest } from '../../lambdas/shared/manifest';
-import { readManifest } from '../../local/ingest';
-import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
-import { startApiServer, type ApiServer } from '../../local/serve';
-import type { ObjectRef } from '../../lambdas/transform/keys';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ndjson, printRecord } from '../fixtures/records';
+import { problem, startE2EApi, type E2EApi } from './harness';
 
-let platform: LocalPlatform;
-let api: ApiServer;
-
-const lines = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const print = (day: string, user: number, position: number) => ({ day, event_data: { position, value_prop: 'point' }, user_id: user });
+// The fixture of beforeAll is all these tests read, and none of them adds source data (the ingest routes
+// are tested in api-ingest.e2e.test.ts, on a platform of their own): row lists and counts are exact.
+let e2e: E2EApi;
+const call = (path: string, init?: RequestInit) => e2e.call(path, init);
 const DAYS = ['2020-11-22', '2020-11-23', '2020-11-24', '2020-11-25', '2020-11-26', '2020-11-27', '2020-11-28'];
 
-async function call(path: string, init: RequestInit = {}) {
-  const res = await fetch(`${api.url}${path}`, init);
-  const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type'), body: text ? (JSON.parse(text) as any) : undefined, headers: res.headers };
-}
-
-async function refOf(key: string): Promise<ObjectRef> {
-  const head = await platform.s3.send(new HeadObjectCommand({ Bucket: platform.buckets.bronze, Key: key }));
-  return { bucket: platform.buckets.bronze, key, eTag: head.ETag!.replace(/"/g, ''), ...(head.VersionId ? { versionId: head.VersionId } : {}) };
-}
-
-/** Waits for the manifests of bronze objects: only the server's background pump processes them. */
-async function processed(keys: string[]): Promise<RunManifest[]> {
-  const refs = await Promise.all(keys.map(refOf));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const manifests = await Promise.all(refs.map((r) => readManifest(platform, r)));
-    if (manifests.every(Boolean)) return manifests as RunManifest[];
-    if (Date.now() > deadline) throw new Error(`not processed within 60 s: ${keys.filter((_k, i) => !manifests[i]).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function put(key: string, body: string) {
-  await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.bronze, Key: key, Body: body }));
-}
-
-const problem = (status: number, type: string, detail: string, instance: string, extra: Record<string, unknown> = {}) => ({
-  type: `urn:medallion:problem:${type}`,
-  title: { 400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 413: 'Payload too large', 415: 'Unsupported media type', 504: 'Gateway timeout' }[status],
-  status,
-  detail,
-  instance,
-  ...extra,
-});
-
 beforeAll(async () => {
-  platform = await startLocalPlatform({ endpoint: process.env.E2E_ENDPOINT });
-  api = await startApiServer(platform, { port: 0, throttle: { rateLimit: 10_000, burstLimit: 10_000 } });
-  await put('prints/2020-11-28.json', lines(...DAYS.flatMap((day, d) => [1, 2, 3].map((user) => print(day, user, d)))));
-  await put('taps/2020-11-28.json', lines(print('2020-11-28', 1, 6)));
-  await put('pays/2020-11-27.csv', 'pay_date,total,user_id,value_prop\n2020-11-27,10.50,1,point\n');
-  await put(
-    'events/2024-03-02.json',
-    lines(
+  e2e = await startE2EApi({ throttle: { rateLimit: 10_000, burstLimit: 10_000 } });
+  const files: Record<string, string> = {
+    'prints/2020-11-28.json': ndjson(...DAYS.flatMap((day, d) => [1, 2, 3].map((user) => printRecord(day, user, { position: d })))),
+    'taps/2020-11-28.json': ndjson(printRecord('2020-11-28', 1, { position: 6 })),
+    'pays/2020-11-27.csv': 'pay_date,total,user_id,value_prop\n2020-11-27,10.50,1,point\n',
+    'events/2024-03-02.json': ndjson(
       { event_id: 'e1', session_id: 's1', user_id: 'u1', event_type: 'page_view', timestamp: '2024-03-01T10:15:30.120-03:00', device: 'mobile' },
       { event_id: 'e2', session_id: 's1', user_id: 'u1', event_type: 'add_to_cart', timestamp: '2024-03-01T10:20:00-03:00' },
       { event_id: 'e3', session_id: 's2', user_id: 'u2', event_type: 'search', timestamp: '2024-03-02T08:00:00Z' },
     ),
-  );
-  await put(
-    'transactions/2024-03-02.csv',
-    'transaction_id,session_id,user_id,amount,currency,status,timestamp\nt1,s1,u1,19.90,USD,completed,2024-03-01T13:30:00Z\nt2,s2,u2,5.00,EUR,completed,2024-03-02T09:00:00Z\nt3,s2,u2,7.50,EUR,failed,2024-03-02T09:05:00Z\n',
-  );
-  await put('users/2024-03-01.csv', 'user_id,email,country,device,signup_date,updated_at\nu1,ana@example.com,PE,mobile,2023-12-24,2024-02-28T08:00:00Z\n');
-  await processed(['prints/2020-11-28.json', 'taps/2020-11-28.json', 'pays/2020-11-27.csv', 'events/2024-03-02.json', 'transactions/2024-03-02.csv', 'users/2024-03-01.csv']);
+    'transactions/2024-03-02.csv':
+      'transaction_id,session_id,user_id,amount,currency,status,timestamp\nt1,s1,u1,19.90,USD,completed,2024-03-01T13:30:00Z\nt2,s2,u2,5.00,EUR,completed,2024-03-02T09:00:00Z\nt3,s2,u2,7.50,EUR,failed,2024-03-02T09:05:00Z\n',
+    'users/2024-03-01.csv': 'user_id,email,country,device,signup_date,updated_at\nu1,ana@example.com,PE,mobile,2023-12-24,2024-02-28T08:00:00Z\n',
+  };
+  for (const [key, body] of Object.entries(files)) await e2e.put(key, body);
+  await e2e.processed(Object.keys(files));
 });
 
 afterAll(async () => {
-  await api?.close();
-  await platform?.close();
+  await e2e?.close();
 });
 
 describe('HTTP API through the local server (real HTTP, same handlers, local Athena, moto)', () => {
@@ -326,124 +281,17 @@ describe('HTTP API through the local server (real HTTP, same handlers, local Ath
       execution, status, started_at: started, finished_at: started.replace('00Z', '30Z'), request: '{}', checks: 2, checks_failed: status === 'BLOCKED' ? 1 : 0, checks_warned: 0,
       builds: [{ dataset: 'daily_kpis', as_of: '2024-03-02', location: 's3://gold/daily_kpis/as_of=2024-03-02/build=1/' }], message: 'm', error: null,
     });
-    await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.silver, Key: '_operations/runs/exec-1.json', Body: `${JSON.stringify(run('exec-1', 'SUCCEEDED', '2024-03-03T06:00:00Z'))}\n` }));
-    await platform.s3.send(new PutObjectCommand({ Bucket: platform.buckets.silver, Key: '_operations/runs/exec-2.json', Body: `${JSON.stringify(run('exec-2', 'BLOCKED', '2024-03-04T06:00:00Z'))}\n` }));
+    await e2e.platform.s3.send(new PutObjectCommand({ Bucket: e2e.platform.buckets.silver, Key: '_operations/runs/exec-1.json', Body: `${JSON.stringify(run('exec-1', 'SUCCEEDED', '2024-03-03T06:00:00Z'))}\n` }));
+    await e2e.platform.s3.send(new PutObjectCommand({ Bucket: e2e.platform.buckets.silver, Key: '_operations/runs/exec-2.json', Body: `${JSON.stringify(run('exec-2', 'BLOCKED', '2024-03-04T06:00:00Z'))}\n` }));
     const check = (id: string, status: string, value: number) => ({ execution: 'exec-2', checked_at: '2024-03-04T06:00:10Z', as_of: null, id, dataset: id.split('.')[0], check: id, kind: 'nulls', severity: 'error', status, value, unit: 'percent', threshold: 'mustBeLessThan 1' });
-    await platform.s3.send(
-      new PutObjectCommand({ Bucket: platform.buckets.silver, Key: '_operations/quality/exec-2.jsonl', Body: [check('events.nulls', 'fail', 12.5), check('users.nulls', 'pass', 0)].map((c) => JSON.stringify(c)).join('\n') + '\n' }),
+    await e2e.platform.s3.send(
+      new PutObjectCommand({ Bucket: e2e.platform.buckets.silver, Key: '_operations/quality/exec-2.jsonl', Body: [check('events.nulls', 'fail', 12.5), check('users.nulls', 'pass', 0)].map((c) => JSON.stringify(c)).join('\n') + '\n' }),
     );
     const runs = await call('/v1/runs');
     expect(runs.body.columns.map((c: { name: string }) => c.name)).toEqual(['execution', 'status', 'started_at', 'finished_at', 'request', 'checks', 'checks_failed', 'checks_warned', 'message', 'error']);
     expect(runs.body.rows.map((r: { execution: string; status: string; checks_failed: number }) => [r.execution, r.status, r.checks_failed])).toEqual([['exec-2', 'BLOCKED', 1], ['exec-1', 'SUCCEEDED', 0]]);
     const failed = await call('/v1/quality?status=fail');
     expect(failed.body.rows).toEqual([{ execution: 'exec-2', checked_at: '2024-03-04T06:00:10Z', as_of: null, id: 'events.nulls', dataset: 'events', check: 'events.nulls', kind: 'nulls', severity: 'error', status: 'fail', value: 12.5, unit: 'percent', threshold: 'mustBeLessThan 1' }]);
-  });
-
-  it('POST /v1/ingest stores a batch in bronze; the pipeline makes it visible in silver and through the API', async () => {
-    const body = lines(
-      { event_id: 'e9', session_id: 's9', user_id: 'u9', event_type: 'purchase', timestamp: '2024-03-05T12:00:00Z' },
-      { event_id: 'e10', session_id: 's9', user_id: 'u9', event_type: 'purchase', timestamp: '2024-03-05T12:01:00Z' },
-    );
-    const res = await call('/v1/ingest/events', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
-    expect(res.status).toBe(202);
-    expect(res.body).toEqual({ dataset: 'events', key: expect.stringMatching(/^events\/api\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.jsonl$/), records: 2, bytes: Buffer.byteLength(body) });
-    const [manifest] = await processed([res.body.key]);
-    expect(manifest).toMatchObject({ status: 'ingested', rows_in: 2, rows_valid: 2 });
-    const silver = await platform.s3.send(new ListObjectsV2Command({ Bucket: platform.buckets.silver, Prefix: 'events/dt=2024-03-05/' }));
-    expect(silver.Contents?.map((o) => o.Key)).toEqual([manifest.partitions[0].key]);
-    const files = await call(`/v1/files?key=${encodeURIComponent(res.body.key)}`);
-    expect(files.body.rows).toMatchObject([{ dataset: 'events', status: 'ingested', rows_valid: 2 }]);
-    const session = await call('/v1/datasets/user_session_analysis/rows?session_id=s9');
-    expect(session.body.rows).toMatchObject([{ session_id: 's9', total_events: 2, session_start_time: '2024-03-05T12:00:00.000Z', is_conversion: false }]);
-  });
-
-  it('checks the body against the contract: format, CSV header, parseable records; 413 above the limit names the upload route', async () => {
-    const post = (dataset: string, contentType: string, body: string) => call(`/v1/ingest/${dataset}`, { method: 'POST', headers: { 'content-type': contentType }, body });
-    expect((await post('pays', 'text/csv', 'pay_date,total,user\n2020-11-01,1.00,1\n')).body).toEqual(
-      problem(400, 'invalid-csv-header', 'the CSV header is "pay_date,total,user"; pays needs exactly "pay_date,total,user_id,value_prop" (its contract, contracts/pays.yaml)', '/v1/ingest/pays'),
-    );
-    expect((await post('prints', 'application/x-ndjson', '{"day":"2020-11-01"}\n{"day":\n')).body).toEqual(
-      problem(400, 'invalid-record', 'line 2 is not valid JSON (Unexpected end of JSON input); NDJSON needs one JSON object per line', '/v1/ingest/prints'),
-    );
-    expect((await post('prints', 'application/x-ndjson', '[1]\n')).body.detail).toBe('line 1 is JSON but not an object; NDJSON needs one JSON object per line');
-    expect((await post('prints', 'text/csv', 'a,b\n')).body).toEqual(
-      problem(415, 'unsupported-media-type', 'prints is delivered as NDJSON (one JSON object per line) (its contract, contracts/prints.yaml): send Content-Type application/x-ndjson, not "text/csv"', '/v1/ingest/prints'),
-    );
-    expect((await post('pays', 'text/csv', 'pay_date,total,user_id,value_prop\n')).body.detail).toBe('the CSV has a header but no records; send at least one pays record');
-    const big = `${JSON.stringify(print('2020-11-01', 1, 0))}\n`.repeat(Math.ceil((5 * 1024 * 1024) / 70) + 10);
-    const tooBig = await post('prints', 'application/x-ndjson', big);
-    expect(tooBig.body).toEqual(
-      problem(413, 'payload-too-large', `the body has ${Buffer.byteLength(big)} bytes; POST /v1/ingest takes at most 5242880 bytes. For larger files ask POST /v1/uploads/prints for a presigned S3 PUT URL`, '/v1/ingest/prints', {
-        maxBytes: 5242880,
-        uploadRoute: '/v1/uploads/prints',
-      }),
-    );
-  });
-
-  const stored = async (key: string) => Buffer.from(await (await platform.s3.send(new GetObjectCommand({ Bucket: platform.buckets.bronze, Key: key }))).Body!.transformToByteArray());
-  const bronzeKeys = async (prefix: string) => ((await platform.s3.send(new ListObjectsV2Command({ Bucket: platform.buckets.bronze, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
-
-  it('refuses a body that is not UTF-8 with 400 naming the byte offset, and stores nothing', async () => {
-    const before = await bronzeKeys('taps/api/');
-    const body = Buffer.concat([Buffer.from(`${JSON.stringify(print('2020-11-29', 5, 1))}\n{"day":"2020-11-29","value_prop":"caf`), Buffer.from([0xe9]), Buffer.from('"}\n')]);
-    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
-    expect([res.status, res.type]).toEqual([400, 'application/problem+json']);
-    const offset = body.indexOf(0xe9);
-    expect(res.body).toEqual(
-      problem(400, 'invalid-encoding', `the body is not valid UTF-8: byte offset ${offset} starts an invalid sequence (bytes e9 22 7d 0a); send the records as UTF-8 text, or gzip-compressed UTF-8 with Content-Encoding: gzip`, '/v1/ingest/taps', { offset }),
-    );
-    const csv = Buffer.concat([Buffer.from('pay_date,total,user_id,value_prop\n2020-11-29,1.00,1,p'), Buffer.from([0xff]), Buffer.from('\n')]);
-    const bad = await call('/v1/ingest/pays', { method: 'POST', headers: { 'content-type': 'text/csv; charset=utf-8' }, body: csv });
-    expect([bad.status, bad.body.type, bad.body.offset]).toEqual([400, 'urn:medallion:problem:invalid-encoding', 53]);
-    expect(await bronzeKeys('taps/api/')).toEqual(before);
-  });
-
-  it('stores a UTF-8 body byte for byte (BOM, CRLF, multi-byte characters)', async () => {
-    const body = Buffer.from('\uFEFF{"day":"2020-11-29","event_data":{"position":0,"value_prop":"café ☕ 😀"},"user_id":8}\r\n', 'utf8');
-    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
-    expect([res.status, res.body.records, res.body.bytes]).toEqual([202, 1, body.length]);
-    expect((await stored(res.body.key)).equals(body)).toBe(true);
-  });
-
-  it('takes a gzip body with Content-Encoding: gzip: checked decompressed, stored compressed byte for byte as .gz, processed', async () => {
-    const body = gzipSync(lines(print('2020-11-29', 9, 0), print('2020-11-29', 9, 1)));
-    const res = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body });
-    expect([res.status, res.body.records, res.body.bytes]).toEqual([202, 2, body.length]);
-    expect(res.body.key).toMatch(/^taps\/api\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.jsonl\.gz$/);
-    expect((await stored(res.body.key)).equals(body)).toBe(true);
-    const [manifest] = await processed([res.body.key]);
-    expect(manifest).toMatchObject({ status: 'ingested', rows_in: 2, rows_valid: 2 });
-    const notGzip = await call('/v1/ingest/taps', { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, body: lines(print('2020-11-29', 9, 0)) });
-    expect([notGzip.status, notGzip.body.type]).toEqual([400, 'urn:medallion:problem:invalid-gzip']);
-  });
-
-  it('POST /v1/uploads returns a presigned PUT URL into bronze, signed without a checksum; a real file PUT there is stored byte for byte and processed', async () => {
-    const res = await call('/v1/uploads/pays', { method: 'POST' });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ dataset: 'pays', method: 'PUT', expiresInSeconds: 900, key: expect.stringMatching(/^pays\/uploads\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.csv$/) });
-    const url = new URL(res.body.url as string);
-    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
-    // A checksum signed into the URL would be the empty body's (SDK default since 3.729): S3 refuses other content against it.
-    expect([...url.searchParams.keys()].filter((k) => /^x-amz-(checksum-|sdk-checksum-algorithm)/i.test(k))).toEqual([]);
-    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
-    const rows = Array.from({ length: 200 }, (_, i) => `2020-11-20,${(i + 1).toFixed(2)},${i % 7},point`);
-    const body = Buffer.from(`pay_date,total,user_id,value_prop\n${rows.join('\n')}\n`);
-    expect(body.length).toBeGreaterThan(4000);
-    const put = await fetch(url, { method: 'PUT', body });
-    expect([put.status, await put.text()]).toEqual([200, '']);
-    expect((await stored(res.body.key)).equals(body)).toBe(true);
-    const [manifest] = await processed([res.body.key]);
-    expect(manifest).toMatchObject({ dataset: 'pays', status: 'ingested', rows_in: 200, rows_valid: 200, rows_quarantined: 0 });
-  });
-
-  it('processes objects that any S3 client drops into bronze while serving', async () => {
-    const before = api.pumped();
-    await put('prints/late/2020-11-29.json', lines(print('2020-11-29', 7, 0)));
-    const [manifest] = await processed(['prints/late/2020-11-29.json']);
-    expect(manifest).toMatchObject({ status: 'ingested', rows_valid: 1 });
-    // The pump counts a batch once the handler returned (after the manifest is written).
-    for (let i = 0; i < 50 && api.pumped() === before; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(api.pumped()).toBeGreaterThan(before);
   });
 
   it('answers 504 with a queryId when the query outlives the timeout; GET /v1/queries/{queryId} returns the result', async () => {

@@ -18,6 +18,14 @@ beforeAll(async () => {
   // The handlers' Athena calls go to the local Athena, everything else to the emulator.
   process.env.AWS_ENDPOINT_URL_ATHENA = athena.endpoint;
   client = new AthenaClient({ endpoint: athena.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  // Read by both tests, changed by neither: Athena (started above) sees what the transform writes at once.
+  await e2e.ingest({
+    'events/2024-03-01.json': [
+      { event_id: 'e1', session_id: 's1', user_id: 'u-1', event_type: 'login', timestamp: '2024-03-01T10:00:00Z' },
+      { event_id: 'e2', session_id: 's1', user_id: 'u-1', event_type: 'purchase', timestamp: '2024-03-01T10:05:00Z' },
+    ].map((e) => JSON.stringify(e)).join('\n'),
+    'transactions/2024-03-01.csv': 'transaction_id,session_id,user_id,amount,currency,status,timestamp\nt-1,s1,u-1,19.90,USD,completed,2024-03-01T10:06:00Z\n',
+  });
 });
 afterAll(async () => {
   client?.destroy();
@@ -29,13 +37,6 @@ const query = (sql: string) => athenaRows(client, sql, { workGroup: 'medallion-d
 
 describe('local Athena over the emulator silver bucket', () => {
   it('queries silver tables and run manifests as soon as the transform wrote them', async () => {
-    await e2e.ingest({
-      'events/2024-03-01.json': [
-        { event_id: 'e1', session_id: 's1', user_id: 'u-1', event_type: 'login', timestamp: '2024-03-01T10:00:00Z' },
-        { event_id: 'e2', session_id: 's1', user_id: 'u-1', event_type: 'purchase', timestamp: '2024-03-01T10:05:00Z' },
-      ].map((e) => JSON.stringify(e)).join('\n'),
-      'transactions/2024-03-01.csv': 'transaction_id,session_id,user_id,amount,currency,status,timestamp\nt-1,s1,u-1,19.90,USD,completed,2024-03-01T10:06:00Z\n',
-    });
     expect(await query(`SELECT event_id, event_type, "timestamp" FROM ${db.silver}.events ORDER BY event_id`)).toEqual([
       ['e1', 'login', '2024-03-01 10:00:00.000'],
       ['e2', 'purchase', '2024-03-01 10:05:00.000'],

@@ -3,20 +3,23 @@ import { CreateDatabaseCommand, GetDatabasesCommand, GlueClient } from '@aws-sdk
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { defaultEmulatorKind, isLocalStack } from '../../local/emulator';
-import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
+import type { LocalPlatform } from '../../local/platform';
+import { e2eEndpoint, startE2EPlatform, type E2EPlatform } from './harness';
 
 // Where moto and LocalStack differ, these tests say which behaves how; the platform code copes with both.
+let e2e: E2EPlatform;
 let platform: LocalPlatform;
 beforeAll(async () => {
-  platform = await startLocalPlatform({ endpoint: process.env.E2E_ENDPOINT || undefined });
+  e2e = await startE2EPlatform();
+  platform = e2e.platform;
 });
 afterAll(async () => {
-  await platform?.close();
+  await e2e?.close();
 });
 
 describe('the emulator under the end-to-end tests (moto by default, LocalStack with LOCAL_EMULATOR=localstack)', () => {
   it('is the one asked for, recognised by its health endpoint', async () => {
-    const expected = process.env.E2E_ENDPOINT ? platform.emulator.kind : defaultEmulatorKind();
+    const expected = e2eEndpoint() ? platform.emulator.kind : defaultEmulatorKind();
     expect(platform.emulator.kind).toBe(expected);
     expect(await isLocalStack(platform.emulator.endpoint)).toBe(expected === 'localstack');
   });

@@ -5,6 +5,7 @@ import { loadGoldContracts } from '../../lambdas/shared/contracts';
 import { publishedTableInput } from '../../lambdas/shared/gold';
 import type { LocalAthena } from '../../local/athena-server';
 import { startPlatformAthena } from '../../local/athena';
+import { ndjson, printRecord } from '../fixtures/records';
 import { startE2E, type E2E } from './harness';
 
 let e2e: E2E;
@@ -12,8 +13,6 @@ let athena: LocalAthena;
 let glue: GlueClient;
 let client: AthenaClient;
 const databases = { silver: 'medallion_dev_silver', gold: 'medallion_dev_gold', ops: 'medallion_dev_ops' };
-const lines = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const print = (day: string, user: number, vp: string) => ({ day, event_data: { position: 0, value_prop: vp }, user_id: user });
 
 beforeAll(async () => {
   e2e = await startE2E();
@@ -27,8 +26,8 @@ beforeAll(async () => {
     await glue.send(new CreateTableCommand({ DatabaseName: databases.gold, TableInput: publishedTableInput(contract, e2e.platform.buckets.gold) }));
   }
   await e2e.ingest({
-    'prints/2020-11-28.json': lines(print('2020-11-28', 1, 'point'), print('2020-11-21', 1, 'point')),
-    'taps/2020-11-28.json': lines(print('2020-11-28', 1, 'point')),
+    'prints/2020-11-28.json': ndjson(printRecord('2020-11-28', 1), printRecord('2020-11-21', 1)),
+    'taps/2020-11-28.json': ndjson(printRecord('2020-11-28', 1)),
     'pays/2020-11-27.csv': 'pay_date,total,user_id,value_prop\n2020-11-27,10.50,1,point\n',
   });
 });
@@ -42,17 +41,20 @@ afterAll(async () => {
 describe('materialized Gold build with atomic publish (local Athena + Glue and S3 of the emulator)', () => {
   it('unloads to a fresh build prefix and switches the as_of partition to it; a re-run publishes an identical copy', async () => {
     const deps = { athena: client, glue, settings: { goldBucket: e2e.platform.buckets.gold, databases, workGroup: 'medallion-dev-analytics', pollMs: 10 } };
+    const gold = e2e.platform.buckets.gold;
+    // What other tests built for the date before (nothing when this test runs first or alone).
+    const partitionBefore = (await glue.send(new GetPartitionCommand({ DatabaseName: databases.gold, TableName: 'value_prop_features_published', PartitionValues: ['2020-11-28'] })).catch(() => undefined))?.Partition?.StorageDescriptor?.Location;
+    const keysBefore = await e2e.keys(gold, 'value_prop_features/');
     const first = await buildGoldDataset({ dataset: 'value_prop_features', asOf: '2020-11-28' }, deps);
     expect(first.location).toMatch(new RegExp(`^s3://${e2e.platform.buckets.gold}/value_prop_features/as_of=2020-11-28/build=\\d{8}T\\d{9}Z-[0-9a-f]{6}/$`));
-    expect(first.previousLocation).toBeUndefined();
+    expect(first.previousLocation).toBe(partitionBefore);
     const second = await buildGoldDataset({ dataset: 'value_prop_features', asOf: '2020-11-28' }, deps);
     expect(second.location).not.toBe(first.location);
     expect(second.previousLocation).toBe(first.location);
     const { Partition } = await glue.send(new GetPartitionCommand({ DatabaseName: databases.gold, TableName: 'value_prop_features_published', PartitionValues: ['2020-11-28'] }));
     expect(Partition!.StorageDescriptor!.Location).toBe(second.location);
     const key = (location: string) => `${location.replace(`s3://${e2e.platform.buckets.gold}/`, '')}part-00000.parquet`;
-    const gold = e2e.platform.buckets.gold;
-    expect(await e2e.keys(gold, 'value_prop_features/')).toEqual([key(first.location), key(second.location)].sort());
+    expect(await e2e.keys(gold, 'value_prop_features/')).toEqual([...keysBefore, key(first.location), key(second.location)].sort());
     const rows = await e2e.parquetFrom(gold, key(second.location), "SELECT CAST(day AS VARCHAR) AS day, user_id, clicked, prints_3w, taps_3w, pays_3w, CAST(amount_3w AS VARCHAR) AS amount_3w FROM t ORDER BY ALL");
     // The print of 11-21 is outside the week of 2020-11-28 but inside the history of the print of 11-28.
     expect(rows).toEqual([{ day: '2020-11-28', user_id: '1', clicked: true, prints_3w: '1', taps_3w: '0', pays_3w: '1', amount_3w: '10.50' }]);

@@ -1,21 +1,22 @@
 import { AthenaClient, GetQueryExecutionCommand } from '@aws-sdk/client-athena';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type * as GoldViewsHandler from '../../lambdas/gold-views/handler';
-import { startEmulator, type Emulator } from '../../local/emulator';
+import { startE2EPlatform, type E2EPlatform } from './harness';
 
 const props = { Database: 'medallion_dev_gold', ViewName: 'daily_kpis', Sql: 'SELECT 1 AS x', WorkGroup: 'primary' };
 const event = (RequestType: 'Create' | 'Update' | 'Delete', extra: Record<string, unknown> = {}) =>
   ({ RequestType, ResourceProperties: { ServiceToken: 'arn', ...props }, PhysicalResourceId: 'medallion_dev_gold.daily_kpis', ...extra }) as unknown as CloudFormationCustomResourceEvent;
 
-let emulator: Emulator;
+let e2e: E2EPlatform;
 let handler: typeof GoldViewsHandler;
 beforeAll(async () => {
-  emulator = await startEmulator(process.env.E2E_ENDPOINT || undefined);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: emulator.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  e2e = await startE2EPlatform();
+  // The handler's clients go to the emulator, as the transform's do.
+  Object.assign(process.env, e2e.platform.handlerEnv);
   handler = await import('../../lambdas/gold-views/handler');
 });
 afterAll(async () => {
-  await emulator?.close();
+  await e2e?.close();
 });
 
 describe('Gold view custom resource handler against the emulator', () => {
@@ -23,7 +24,7 @@ describe('Gold view custom resource handler against the emulator', () => {
     const started = await handler.onEvent(event('Create'));
     expect(started.PhysicalResourceId).toBe('medallion_dev_gold.daily_kpis');
     const id = started.Data!.QueryExecutionId;
-    const athena = new AthenaClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const athena = new AthenaClient({ endpoint: e2e.platform.emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const query = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
     expect(query.QueryExecution?.Query).toBe('CREATE OR REPLACE VIEW medallion_dev_gold.daily_kpis AS\nSELECT 1 AS x');
     expect(query.QueryExecution?.WorkGroup).toBe('primary');

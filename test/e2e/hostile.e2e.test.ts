@@ -12,6 +12,7 @@ import { fileIdOf } from '../../lambdas/transform/keys';
 import { processObject, type TransformDeps } from '../../lambdas/transform/process-object';
 import { processUntilDone } from '../../local/ingest';
 import { pumpOnce } from '../../local/sqs-pump';
+import { ndjson, printRecord } from '../fixtures/records';
 import { startE2E, type E2E } from './harness';
 
 let e2e: E2E;
@@ -24,7 +25,6 @@ afterAll(async () => {
 
 const silver = () => e2e.platform.buckets.silver;
 const quarantine = () => e2e.platform.buckets.quarantine;
-const print = (day: string, user: number, position: number | string = 0) => JSON.stringify({ day, event_data: { position, value_prop: 'point' }, user_id: user });
 const counts = (m: RunManifest) => ({ status: m.status, rows_in: m.rows_in, rows_valid: m.rows_valid, rows_quarantined: m.rows_quarantined });
 
 /** Every object of a bucket under a prefix, as text. */
@@ -57,8 +57,8 @@ async function deliver(key: string, body: string | Buffer): Promise<RunManifest>
 
 describe('every record is accounted for', () => {
   it('a line too long to read is a quarantined row with its reason, in plain and gzipped files', async () => {
-    const huge = print('2020-12-01', 1, 'x'.repeat(9 * 1024 * 1024));
-    for (const [key, body] of [['prints/huge.json', `${print('2020-12-01', 1)}\n${huge}\n${print('2020-12-01', 2)}\n`], ['prints/huge-only.json.gz', gzipSync(`${huge}\n`)]] as const) {
+    const huge = JSON.stringify(printRecord('2020-12-01', 1, { position: 'x'.repeat(9 * 1024 * 1024) }));
+    for (const [key, body] of [['prints/huge.json', ndjson(printRecord('2020-12-01', 1), huge, printRecord('2020-12-01', 2))], ['prints/huge-only.json.gz', gzipSync(ndjson(huge))]] as const) {
       const m = await deliver(key, body);
       const expected = key.endsWith('.gz') ? { rows_in: 1, rows_valid: 0, rows_quarantined: 1 } : { rows_in: 3, rows_valid: 2, rows_quarantined: 1 };
       expect(counts(m)).toEqual({ status: 'ingested', ...expected });
@@ -69,7 +69,7 @@ describe('every record is accounted for', () => {
         line: key.endsWith('.gz') ? 1 : 2,
         reasons: [`line too long: ${Buffer.byteLength(huge)} bytes, over the limit of 8388608 bytes for one record`],
         record: null,
-        byte_offset: key.endsWith('.gz') ? 0 : Buffer.byteLength(print('2020-12-01', 1)) + 1,
+        byte_offset: key.endsWith('.gz') ? 0 : Buffer.byteLength(ndjson(printRecord('2020-12-01', 1))),
         byte_length: Buffer.byteLength(huge),
       });
     }
@@ -94,14 +94,14 @@ describe('every record is accounted for', () => {
   });
 
   it('one undecodable NDJSON line is one quarantined row, named by its format and line; the other 100 are ingested', async () => {
-    const good = Array.from({ length: 100 }, (_, i) => Buffer.from(`${print('2020-12-03', i)}\n`));
+    const good = Array.from({ length: 100 }, (_, i) => Buffer.from(ndjson(printRecord('2020-12-03', i))));
     const latin1 = Buffer.from(`{"day":"2020-12-03","event_data":{"position":0,"value_prop":"caf\xe9"},"user_id":1}\n`, 'latin1');
     const m = await deliver('prints/latin1.json', Buffer.concat([...good.slice(0, 50), latin1, ...good.slice(50)]));
     expect(counts(m)).toEqual({ status: 'ingested', rows_in: 101, rows_valid: 100, rows_quarantined: 1 });
     const [record] = await quarantineRecords('prints', m.file_id);
     expect(record).toMatchObject({ line: 51, reasons: [`not valid UTF-8: byte 0xE9 at byte ${latin1.indexOf(0xe9) + 1} of the line (the file must be UTF-8)`], record: null, record_base64: latin1.subarray(0, -1).toString('base64') });
     // The line reader's own delimiter bytes inside a line are the same: one quarantined row.
-    const control = await deliver('prints/control.json', `${print('2020-12-03', 1)}\n{"day":"2020-12-03\x1e\x1f\x1e\x1f"}\n${print('2020-12-03', 2)}\n`);
+    const control = await deliver('prints/control.json', ndjson(printRecord('2020-12-03', 1), '{"day":"2020-12-03\x1e\x1f\x1e\x1f"}', printRecord('2020-12-03', 2)));
     expect(counts(control)).toEqual({ status: 'ingested', rows_in: 3, rows_valid: 2, rows_quarantined: 1 });
     expect(control.reasons).toEqual({ 'invalid JSON': 1 });
   });
@@ -132,7 +132,7 @@ describe('every record is accounted for', () => {
   it('blank lines are not records in any format; a folder marker is ignored', async () => {
     const csv = await deliver('pays/blank-lines.csv', 'pay_date,total,user_id,value_prop\n2020-12-04,1.00,1,point\n   \n\n\t\n2020-12-04,2.00,2,point\n');
     expect(counts(csv)).toEqual({ status: 'ingested', rows_in: 2, rows_valid: 2, rows_quarantined: 0 });
-    const json = await deliver('prints/blank-lines.json', `${print('2020-12-04', 1)}\n   \n\n${print('2020-12-04', 2)}\n`);
+    const json = await deliver('prints/blank-lines.json', ndjson(printRecord('2020-12-04', 1), '   ', '', printRecord('2020-12-04', 2)));
     expect(counts(json)).toEqual({ status: 'ingested', rows_in: 2, rows_valid: 2, rows_quarantined: 0 });
     const marker = await e2e.platform.s3.send(new PutObjectCommand({ Bucket: e2e.platform.buckets.bronze, Key: 'prints/', Body: Buffer.alloc(0) }));
     const ref = { bucket: e2e.platform.buckets.bronze, key: 'prints/', eTag: marker.ETag!.replace(/"/g, '') };
@@ -146,7 +146,8 @@ describe('every record is accounted for', () => {
 describe('a file too large to decode on local disk', () => {
   it('is quarantined whole with a reason, its records counted, instead of filling the scratch space', async () => {
     const env = e2e.platform.handlerEnv;
-    const body = gzipSync(Array.from({ length: 5000 }, (_, i) => print('2020-12-12', i)).join('\n') + '\n');
+    const text = ndjson(...Array.from({ length: 5000 }, (_, i) => printRecord('2020-12-12', i)));
+    const body = gzipSync(text);
     const key = 'prints/bomb.json.gz';
     const put = await e2e.platform.s3.send(new PutObjectCommand({ Bucket: e2e.platform.buckets.bronze, Key: key, Body: body }));
     const deps: TransformDeps = {
@@ -157,13 +158,13 @@ describe('a file too large to decode on local disk', () => {
     };
     const m = (await processObject({ bucket: e2e.platform.buckets.bronze, key, eTag: put.ETag!.replace(/"/g, '') }, deps))!;
     expect(counts(m)).toEqual({ status: 'quarantined', rows_in: 5000, rows_valid: 0, rows_quarantined: 5000 });
-    expect(m.error).toBe(`decoded size ${Buffer.byteLength(Array.from({ length: 5000 }, (_, i) => print('2020-12-12', i)).join('\n') + '\n')} bytes is over the limit of 65536 bytes for one file (stage config transform.maxFileMiB); split the file`);
+    expect(m.error).toBe(`decoded size ${Buffer.byteLength(text)} bytes is over the limit of 65536 bytes for one file (stage config transform.maxFileMiB); split the file`);
   });
 });
 
 describe('nothing is counted twice', () => {
   it('the same rows plain and gzipped, with or without .gz, are one delivery and duplicates', async () => {
-    const body = `${print('2020-12-05', 1)}\n${print('2020-12-05', 2)}\n`;
+    const body = ndjson(printRecord('2020-12-05', 1), printRecord('2020-12-05', 2));
     const plain = await deliver('prints/same.json', body);
     const gz = await deliver('prints/same.json.gz', gzipSync(body));
     const misnamed = await deliver('prints/same-misnamed.json', gzipSync(body));
@@ -178,7 +179,7 @@ describe('nothing is counted twice', () => {
   });
 
   it('gzip bytes delivered under a plain name are read, and the corrected delivery is a duplicate, not lost', async () => {
-    const body = `${print('2020-12-06', 1)}\n`;
+    const body = ndjson(printRecord('2020-12-06', 1));
     const first = await deliver('prints/x.json', gzipSync(body));
     const corrected = await deliver('prints/x.json.gz', gzipSync(body));
     expect(counts(first)).toEqual({ status: 'ingested', rows_in: 1, rows_valid: 1, rows_quarantined: 0 });
@@ -187,7 +188,7 @@ describe('nothing is counted twice', () => {
 
   it('a rejected first delivery does not block the corrected one', async () => {
     // A corrupt gzip is quarantined whole; its content claims nothing, so the corrected file is ingested.
-    const body = `${print('2020-12-07', 1)}\n${print('2020-12-07', 2)}\n`;
+    const body = ndjson(printRecord('2020-12-07', 1), printRecord('2020-12-07', 2));
     const broken = gzipSync(body).subarray(0, 12);
     const first = await deliver('prints/y.json.gz', broken);
     expect(counts(first)).toEqual({ status: 'quarantined', rows_in: 1, rows_valid: 0, rows_quarantined: 1 });
@@ -198,9 +199,9 @@ describe('nothing is counted twice', () => {
   });
 
   it('an overwritten key replaces what its previous version contributed, in silver and quarantine', async () => {
-    const v1 = await deliver('prints/2020-11-05.json', `${print('2020-12-08', 1)}\n${print('2020-12-09', 2)}\n${print('2020-12-09', 3, -1)}\n`);
+    const v1 = await deliver('prints/2020-11-05.json', ndjson(printRecord('2020-12-08', 1), printRecord('2020-12-09', 2), printRecord('2020-12-09', 3, { position: -1 })));
     expect(counts(v1)).toEqual({ status: 'ingested', rows_in: 3, rows_valid: 2, rows_quarantined: 1 });
-    const v2 = await deliver('prints/2020-11-05.json', `${print('2020-12-08', 1)}\n${print('2020-12-08', 4)}\n`);
+    const v2 = await deliver('prints/2020-11-05.json', ndjson(printRecord('2020-12-08', 1), printRecord('2020-12-08', 4)));
     expect(counts(v2)).toEqual({ status: 'ingested', rows_in: 2, rows_valid: 2, rows_quarantined: 0 });
     expect(v2.supersedes).toBe(v1.file_id);
     // Silver holds v2 only: dt=2020-12-09 (v1 only) is gone, dt=2020-12-08 has v2's object.
@@ -209,7 +210,7 @@ describe('nothing is counted twice', () => {
     const old = JSON.parse((await allText(silver(), manifestKey(v1.file_id)))[manifestKey(v1.file_id)]) as RunManifest;
     expect([old.status, old.superseded_by]).toEqual(['superseded', v2.file_id]);
     // Delivering v1's content again (the producer reverts) is ingested again, not a duplicate of a version that left silver.
-    const v3 = await deliver('prints/2020-11-05.json', `${print('2020-12-08', 1)}\n${print('2020-12-09', 2)}\n${print('2020-12-09', 3, -1)}\n`);
+    const v3 = await deliver('prints/2020-11-05.json', ndjson(printRecord('2020-12-08', 1), printRecord('2020-12-09', 2), printRecord('2020-12-09', 3, { position: -1 })));
     expect(counts(v3)).toEqual({ status: 'ingested', rows_in: 3, rows_valid: 2, rows_quarantined: 1 });
     expect(v3.supersedes).toBe(v2.file_id);
   });
@@ -217,8 +218,8 @@ describe('nothing is counted twice', () => {
   it('a late notification of an older version ingests nothing', async () => {
     const bronze = e2e.platform.buckets.bronze;
     const key = 'prints/late.json';
-    const o1 = await e2e.platform.s3.send(new PutObjectCommand({ Bucket: bronze, Key: key, Body: `${print('2020-12-10', 1)}\n` }));
-    const o2 = await e2e.platform.s3.send(new PutObjectCommand({ Bucket: bronze, Key: key, Body: `${print('2020-12-10', 2)}\n` }));
+    const o1 = await e2e.platform.s3.send(new PutObjectCommand({ Bucket: bronze, Key: key, Body: ndjson(printRecord('2020-12-10', 1)) }));
+    const o2 = await e2e.platform.s3.send(new PutObjectCommand({ Bucket: bronze, Key: key, Body: ndjson(printRecord('2020-12-10', 2)) }));
     const [m1, m2] = await processUntilDone(e2e.platform, e2e.handler, [
       { bucket: bronze, key, eTag: o1.ETag!.replace(/"/g, '') },
       { bucket: bronze, key, eTag: o2.ETag!.replace(/"/g, '') },
@@ -233,7 +234,7 @@ describe('valid rows are queryable, impossible values refused', () => {
   it('events beyond the future horizon are quarantined; offsets beyond ±18:00 and zone-less timestamps are refused', async () => {
     const m = await deliver(
       'prints/future.json',
-      `${print('2099-01-01', 1)}\n${print('9999-12-31', 2)}\n${print('2020-12-11', 3)}\n`,
+      ndjson(printRecord('2099-01-01', 1), printRecord('9999-12-31', 2), printRecord('2020-12-11', 3)),
     );
     expect(counts(m)).toEqual({ status: 'ingested', rows_in: 3, rows_valid: 1, rows_quarantined: 2 });
     expect(Object.keys(m.reasons)).toEqual([expect.stringMatching(/^day: later than \d{4}-\d{2}-\d{2}, the latest event time accepted/)]);

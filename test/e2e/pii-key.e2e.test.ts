@@ -4,18 +4,21 @@
  */
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { hmacPads, piiPads } from '../../lambdas/transform/pii-key';
-import { startLocalPlatform, type LocalPlatform } from '../../local/platform';
+import type { LocalPlatform } from '../../local/platform';
+import { startE2EPlatform, type E2EPlatform } from './harness';
 
+let e2e: E2EPlatform;
 let platform: LocalPlatform;
 let secrets: SecretsManagerClient;
 beforeAll(async () => {
-  platform = await startLocalPlatform({ endpoint: process.env.E2E_ENDPOINT });
+  e2e = await startE2EPlatform();
+  platform = e2e.platform;
   Object.assign(process.env, platform.handlerEnv);
   secrets = new SecretsManagerClient({ endpoint: platform.emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 });
 afterAll(async () => {
   secrets?.destroy();
-  await platform?.close();
+  await e2e?.close();
 });
 
 it('keeps the key for PII_KEY_CACHE_SECONDS, then reads the rotated one', async () => {
