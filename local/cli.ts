@@ -254,7 +254,7 @@ export function localCommand(): Command {
     .argument('<input-dir>', 'folder with one sub-folder per dataset')
     .option('--out <dir>', 'output folder', './local-out')
     .option('--as-of <date>', 'as-of date of the Gold build (YYYY-MM-DD)', isoDate)
-    .action(async (inputDir: string, opts: { out: string; asOf?: string }) => runCommand(inputDir, { ...opts, ...program.opts<{ endpoint?: string }>(), state: folder() }));
+    .action(async (inputDir: string, opts: { out: string; asOf?: string }) => runCommand(inputDir, { ...opts, endpoint: program.opts<{ endpoint?: string }>().endpoint, state: folder() }));
 
   program
     .command('generate')
@@ -379,7 +379,8 @@ export function localCommand(): Command {
       try {
         await generate(input, { rows: 2000, seed: 42, dirty: true });
         console.log(`sample data: ${input} (removed when the demo stops)`);
-        await runCommand(input, { out: opts.out, thenServe: opts.port, ...program.opts<{ endpoint?: string }>() });
+        // A throwaway platform: the demo keeps nothing (no state folder).
+        await runCommand(input, { out: opts.out, thenServe: opts.port, endpoint: program.opts<{ endpoint?: string }>().endpoint });
       } finally {
         rmSync(input, { recursive: true, force: true });
       }

@@ -243,4 +243,22 @@ describe('the local platform keeps its data between commands (state folder)', ()
       await second.close();
     }
   });
+  it('the demo (the default command) runs a throwaway platform: it serves the sample\'s Gold rows on --port 0, writes --out, and keeps nothing', async () => {
+    const work = scratch('demo-');
+    const state = join(work, 'state');
+    const demo = start(state, '--port', '0', '--out', join(work, 'out'));
+    try {
+      const [, url] = await demo.waitFor(/^HTTP API on (http:\/\/127\.0\.0\.1:\d+) /m);
+      await demo.waitFor(/Ctrl-C stops\.$/m);
+      expect(demo.out()).toMatch(/^files: 94 \(/m);
+      const rows = (await (await fetch(`${url}/v1/datasets/daily_kpis/rows`)).json()) as { rows: unknown[] };
+      expect(rows.rows.length).toBeGreaterThan(0);
+      expect(JSON.parse(readFileSync(join(work, 'out', 'report.json'), 'utf8')).files).toHaveLength(94);
+    } finally {
+      demo.child.kill('SIGINT');
+    }
+    expect(await demo.exited).toBe(0);
+    expect(demo.out()).not.toContain('saved');
+    expect(existsSync(state)).toBe(false);
+  });
 });
