@@ -250,7 +250,7 @@ export function localCommand(): Command {
 
   program
     .command('run')
-    .description('upload every file under <input-dir>/<dataset>/ to bronze, process them all, export results, exit')
+    .description('upload every file under <input-dir>/<dataset>/ to bronze, process them all, export results, exit; on the platform `up` started when one runs, else on one of its own that saves its data for the next command')
     .argument('<input-dir>', 'folder with one sub-folder per dataset')
     .option('--out <dir>', 'output folder', './local-out')
     .option('--as-of <date>', 'as-of date of the Gold build (YYYY-MM-DD)', isoDate)

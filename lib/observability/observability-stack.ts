@@ -61,14 +61,14 @@ export class ObservabilityStack extends Stack {
     if (props.stateMachines?.['gold-build']) {
       this.alarms.add('QualityGateBlocked', {
         name: 'quality-gate-blocked',
-        description: 'A blocking quality check failed: the Gold datasets reading its source were not published (the others were); the alert e-mail and the runs and quality_results tables name the blocked datasets, checks and values (README runbook)',
+        description: 'A blocking quality check failed: the Gold datasets reading its source were not published (the others were); the alert e-mail and the runs and quality_results tables name the blocked datasets, checks and values (runbook: docs/operations.md)',
         metric: qualityGateBlocked(),
         threshold: 0,
       });
       for (const contract of props.contracts.filter((c) => c.sla.freshness)) {
         this.alarms.add(`Freshness-${contract.name}`, {
           name: `freshness-${contract.name}`,
-          description: `The newest ${contract.name} event is older than the contract's freshness SLA: check that the producer still delivers (README runbook)`,
+          description: `The newest ${contract.name} event is older than the contract's freshness SLA: check that the producer still delivers (runbook: docs/operations.md)`,
           metric: qualityChecksFailed(contract.name, 'freshness'),
           threshold: 0,
         });

@@ -44,7 +44,7 @@ export class PlatformAlarms extends Construct {
     const percent = props.transformErrorRatePercent ?? 5;
     this.add('TransformErrorRate', {
       name: 'transform-error-rate',
-      description: `More than ${percent}% of transform invocations failed in 5 minutes: read the transform's error logs; failed files are retried and then go to the dead-letter queue (README runbook)`,
+      description: `More than ${percent}% of transform invocations failed in 5 minutes: read the transform's error logs; failed files are retried and then go to the dead-letter queue (runbook: docs/operations.md)`,
       metric: new cloudwatch.MathExpression({
         expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
         usingMetrics: { errors: fn.metricErrors({ period: PLATFORM_METRIC_PERIOD }), invocations: fn.metricInvocations({ period: PLATFORM_METRIC_PERIOD }) },
@@ -57,7 +57,7 @@ export class PlatformAlarms extends Construct {
       const apiPercent = props.apiServerErrorRatePercent ?? 5;
       this.add('ApiServerErrorRate', {
         name: 'api-5xx-rate',
-        description: `More than ${apiPercent}% of API requests failed with a 5xx in 5 minutes: read the query and ingest functions' error logs and the API access log (README runbook)`,
+        description: `More than ${apiPercent}% of API requests failed with a 5xx in 5 minutes: read the query and ingest functions' error logs and the API access log (runbook: docs/operations.md)`,
         metric: new cloudwatch.MathExpression({
           expression: 'IF(requests > 0, 100 * serverErrors / requests, 0)',
           usingMetrics: { serverErrors: props.api.metricServerError({ period: PLATFORM_METRIC_PERIOD }), requests: props.api.metricCount({ period: PLATFORM_METRIC_PERIOD }) },
@@ -70,7 +70,7 @@ export class PlatformAlarms extends Construct {
     for (const [name, sm] of Object.entries(props.stateMachines ?? {})) {
       this.add(`${name}Failed`, {
         name: `${name}-failed`,
-        description: `A ${name} execution failed or timed out: open the execution in the Step Functions console; its failed state names the cause (README runbook)`,
+        description: `A ${name} execution failed or timed out: open the execution in the Step Functions console; its failed state names the cause (runbook: docs/operations.md)`,
         metric: new cloudwatch.MathExpression({
           expression: 'failed + timedOut',
           usingMetrics: { failed: sm.metricFailed({ period: PLATFORM_METRIC_PERIOD }), timedOut: sm.metricTimedOut({ period: PLATFORM_METRIC_PERIOD }) },

@@ -51,7 +51,7 @@ export class TransformPipeline extends Construct {
     const { config } = props;
     this.piiKey = new secretsmanager.Secret(this, 'PiiKey', {
       secretName: resourceName(config, 'pii-key'),
-      description: 'HMAC-SHA256 key replacing PII columns in silver; rotating it changes every hash (see the README runbook)',
+      description: 'HMAC-SHA256 key replacing PII columns in silver; rotating it changes every hash (runbook: docs/operations.md)',
       encryptionKey: props.encryptionKey,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
@@ -136,12 +136,12 @@ export class TransformPipeline extends Construct {
       {
         id: 'AwsSolutions-SMG4',
         reason:
-          'The PII hashing key must stay stable: rotating it changes every hashed value in silver and breaks joins with history. It is rotated deliberately with a full re-hash (README runbook), never on a schedule.',
+          'The PII hashing key must stay stable: rotating it changes every hashed value in silver and breaks joins with history. It is rotated deliberately with a full re-hash (runbook: docs/operations.md), never on a schedule.',
       },
     ]);
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
       alarmName: resourceName(config, 'bronze-events-dlq-not-empty'),
-      alarmDescription: 'Bronze notifications failed every retry and wait in the dead-letter queue: see the README runbook (DLQ redrive)',
+      alarmDescription: 'Bronze notifications failed every retry and wait in the dead-letter queue: see the runbook in docs/operations.md (DLQ redrive)',
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -49,7 +49,7 @@ describe('observability stack', () => {
     expect(rate.Metrics.find((m: { Expression?: string }) => m.Expression)).toMatchObject({ Expression: 'IF(invocations > 0, 100 * errors / invocations, 0)', ReturnData: true });
     expect(rate.Metrics.filter((m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat).map((m: any) => m.MetricStat.Metric.MetricName).sort()).toEqual(['Errors', 'Invocations']);
     expect(JSON.stringify(rate.AlarmActions)).toMatch(/"StackName":"medallion-dev-transform".*"OutputName":"[A-Za-z]*Alarms/);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'medallion-dev-transform-error-rate', AlarmDescription: Match.stringLikeRegexp('README runbook') });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'medallion-dev-transform-error-rate', AlarmDescription: Match.stringLikeRegexp('runbook: docs/operations.md') });
   });
 
   it('graphs the API and alarms on its 5xx rate', () => {
