@@ -160,6 +160,29 @@ describe('the npm package in a consumer app', () => {
     expect(readFileSync(join(app, 'out', 'gold', 'daily_orders.csv'), 'utf8')).toBe('date,orders,revenue\n2026-11-01,2,14.75\n2026-11-02,1,7.00\n');
   }, 300_000);
 
+  it('`medallion local up` runs the platform in the background from the installed package; `run` uses it, `status` and `down` find it', async () => {
+    // A state folder of its own: it starts empty, whatever another test kept.
+    const medallion = (...args: string[]) => run(join(app, 'node_modules', '.bin', 'medallion'), ['local', '--state', 'state-up', ...args], { cwd: app, env: { ...process.env, FORCE_COLOR: '0' } });
+    const up = medallion('up', '--port', '0');
+    ok(up, 'medallion local up');
+    const api = /^HTTP API on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(up.stdout)![1];
+    try {
+      const used = medallion('run', 'input', '--out', 'out-up');
+      ok(used, 'medallion local run on the platform of up');
+      expect(used.stdout).toMatch(/^using the local platform \(pid \d+, serving, stage dev, .*\nfiles: 1 \(1 ingested\)\nrows: 4 in, 3 valid, 1 quarantined\n/);
+      expect(medallion('status').stdout).toMatch(/^objects: bronze 1, silver \d+, quarantine 1, gold \d+$/m);
+      // Its Gold dataset, a view over silver, through the platform's API.
+      const rows = (await (await fetch(`${api}/v1/datasets/daily_orders/rows`)).json()) as { rows: unknown[] };
+      expect(rows.rows).toEqual([
+        { date: '2026-11-01', orders: 2, revenue: '14.75' },
+        { date: '2026-11-02', orders: 1, revenue: '7.00' },
+      ]);
+    } finally {
+      expect(medallion('down').stdout).toMatch(/^stopped the local platform \(pid \d+, serving, stage dev/);
+    }
+    expect(medallion('status').status).toBe(3);
+  }, 300_000);
+
   it("`medallion local generate` says it writes the example datasets, which this project's contracts lack, and what to do instead", () => {
     const out = run(join(app, 'node_modules', '.bin', 'medallion'), ['local', 'generate', 'sample'], { cwd: app, env: { ...process.env, FORCE_COLOR: '0' } });
     expect(out.status).toBe(1);
