@@ -21,11 +21,12 @@ mkdir -p "$cache"
 exec 9>"$venv.lock"
 flock 9
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
-  echo "$label: installing $2 into $venv" >&2
+  echo "$label: installing $2 into $venv, once per machine (about a minute; pip's progress follows)" >&2
   started="$(date +%s)"
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  # pip names each package as it collects and installs it (on stderr: a command's own output stays clean).
+  "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off --no-color -r "$requirements" >&2
   echo "$want" > "$stamp"
   echo "$label: installed in $(( $(date +%s) - started )) s" >&2
 fi

@@ -226,6 +226,10 @@ describe('the local platform keeps its data between commands (state folder)', ()
     } finally {
       await first.close();
     }
+    // Data of one stage never goes into another's buckets.
+    await expect(startLocalPlatform({ dataDir: dir, stage: 'prod' })).rejects.toThrow(
+      `the data saved in ${dir} is of stage 'dev', this platform's is 'prod': pass --stage dev, another --state folder, or remove it (\`local down --purge\`)`,
+    );
     const second = await startLocalPlatform({ dataDir: dir });
     try {
       expect(second.restored).toBe(5);
