@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { fromPointer, toPointer, yamlPosition, type Path } from '../../lambdas/shared/contracts/parse/issues';
+import { yamlSyntaxIssues } from '../../lambdas/shared/contracts/parse/document';
 import schema from './platform-config.schema.json';
 import { didYouMean } from './did-you-mean';
 import { STAGES, StageConfigError, validateStageConfig, type LifecycleConfig, type StageConfig } from './stage-config';
@@ -195,15 +196,7 @@ export function loadPlatformConfig(file: string): { config: PlatformConfig; stag
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const source = new Source(file, doc, lines);
-  if (doc.errors.length > 0) {
-    throw new PlatformConfigError(
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const reason = e.code === 'DUPLICATE_KEY' ? 'duplicate key in the same map' : `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
-        return { file, path: '', ...(pos ? { line: pos.line, column: pos.col } : {}), reason };
-      }),
-    );
-  }
+  if (doc.errors.length > 0) throw new PlatformConfigError(yamlSyntaxIssues(text, doc, file));
   if (!isMap(doc.contents)) throw new PlatformConfigError([source.issue([], 'the config must be a map with a `stages` key at the top level')]);
   const config = doc.toJS() as PlatformConfig;
   checkSchema(config, source);

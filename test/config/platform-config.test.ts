@@ -141,7 +141,7 @@ stages:
     const syntax = file('syntax.yaml', 'stages:\n  dev: {alarmEmail: a@b.example\n');
     expect(failure(() => loadPlatformConfig(syntax))).toMatch(new RegExp(`^Invalid platform config \\(1 problem\\):\\n  - ${syntax}:3:1 at \\(document\\): YAML syntax error: `));
     const duplicate = file('duplicate.yaml', 'stages:\n  dev: {}\n  dev: {}\n');
-    expect(failure(() => loadPlatformConfig(duplicate))).toBe(`Invalid platform config (1 problem):\n  - ${duplicate}:3:3 at (document): duplicate key in the same map`);
+    expect(failure(() => loadPlatformConfig(duplicate))).toBe(`Invalid platform config (1 problem):\n  - ${duplicate}:3:3 at (document): duplicate key 'dev' in the same map`);
     const list = file('list.yaml', '- dev\n- prod\n');
     expect(failure(() => loadPlatformConfig(list))).toBe(`Invalid platform config (1 problem):\n  - ${list}:1:1 at (document): the config must be a map with a \`stages\` key at the top level`);
     const empty = file('nostages.yaml', 'defaults: {}\n');
