@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ndjson, printRecord } from '../fixtures/records';
 
 const ROOT = join(__dirname, '..', '..');
 // Each command with a state folder of its own: none starts with data another test left (see local-lifetime.e2e.test.ts).
@@ -11,17 +12,22 @@ const cli = (...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'local', 'cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, E2E_ENDPOINT: '', ...freshState() } });
 
 describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
+  // The sample every run reads (read-only): generated once, before the tests, so that any test runs alone.
   const input = mkdtempSync(join(tmpdir(), 'cli-in-'));
   const out = mkdtempSync(join(tmpdir(), 'cli-out-'));
+  beforeAll(() => {
+    const generated = cli('generate', input, '--rows', '300', '--seed', '7', '--dirty');
+    if (generated.status !== 0) throw new Error(`generate failed: ${generated.stderr}`);
+  });
 
   it('generate writes the same files for the same seed', () => {
-    const first = cli('generate', input, '--rows', '300', '--seed', '7', '--dirty');
-    expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/^wrote 94 files, \d+ rows, under /);
-    const again = mkdtempSync(join(tmpdir(), 'cli-in-'));
-    cli('generate', again, '--rows', '300', '--seed', '7', '--dirty');
+    const [first, again] = [mkdtempSync(join(tmpdir(), 'cli-gen-')), mkdtempSync(join(tmpdir(), 'cli-gen-'))];
+    const wrote = cli('generate', first, '--rows', '300', '--seed', '7', '--dirty');
+    expect(wrote.status).toBe(0);
+    expect(wrote.stdout).toMatch(/^wrote 94 files, \d+ rows, under /);
+    expect(cli('generate', again, '--rows', '300', '--seed', '7', '--dirty').status).toBe(0);
     for (const f of ['prints/2020-11-05.json', 'events/2024-03-03.json', 'pays/2020-11-28.csv', 'taps/2020-11-28.json.gz']) {
-      expect(readFileSync(join(again, f))).toEqual(readFileSync(join(input, f)));
+      expect(readFileSync(join(again, f))).toEqual(readFileSync(join(first, f)));
     }
   });
 
@@ -74,9 +80,8 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-no-events-'));
     const dirOut = mkdtempSync(join(tmpdir(), 'cli-no-events-out-'));
     for (const d of ['prints', 'taps', 'pays']) mkdirSync(join(dir, d));
-    const print = (user: number) => JSON.stringify({ day: '2020-11-28', event_data: { position: 0, value_prop: 'point' }, user_id: user });
-    writeFileSync(join(dir, 'prints', '2020-11-28.json'), `${print(1)}\n${print(2)}\n`);
-    writeFileSync(join(dir, 'taps', '2020-11-28.json'), `${print(1)}\n`);
+    writeFileSync(join(dir, 'prints', '2020-11-28.json'), ndjson(printRecord('2020-11-28', 1), printRecord('2020-11-28', 2)));
+    writeFileSync(join(dir, 'taps', '2020-11-28.json'), ndjson(printRecord('2020-11-28', 1)));
     writeFileSync(join(dir, 'pays', '2020-11-27.csv'), 'pay_date,total,user_id,value_prop\n2020-11-27,10.50,1,point\n');
     const run = cli('run', dir, '--out', dirOut, '--as-of', '2020-11-28');
     expect(run.status).toBe(1);
@@ -112,8 +117,7 @@ describe('npm run local (the CLI of ../shared/specs/local-cli.md)', () => {
     const bad = mkdtempSync(join(tmpdir(), 'cli-bad-'));
     const badOut = mkdtempSync(join(tmpdir(), 'cli-bad-out-'));
     mkdirSync(join(bad, 'prints'));
-    const valid = JSON.stringify({ day: '2020-11-28', event_data: { position: 0, value_prop: 'point' }, user_id: 1 });
-    writeFileSync(join(bad, 'prints', '2020-11-28.json'), [valid, ...Array(3).fill('{broken')].join('\n') + '\n');
+    writeFileSync(join(bad, 'prints', '2020-11-28.json'), ndjson(printRecord('2020-11-28', 1), '{broken', '{broken', '{broken'));
     const run = cli('run', bad, '--out', badOut, '--as-of', '2020-11-28');
     expect(run.status).toBe(1);
     // No raw JSON log line of the handlers: the error below says it.
