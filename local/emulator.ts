@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -90,16 +90,19 @@ async function waitForHttp(url: string, timeoutMs: number, child?: ChildProcess)
   throw new Error(`the emulator did not answer on ${url} within ${timeoutMs} ms (${lastError})`);
 }
 
-/** The Python of .venv-local with the pinned moto server (installed by scripts/local-venv.sh on first use). */
-function motoPython(): string {
-  const python = join(ROOT, '.venv-local', 'bin', 'python');
-  const check = existsSync(python) ? spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore' }) : undefined;
-  if (check?.status !== 0) {
-    const setup = spawnSync('bash', [join(ROOT, 'scripts', 'local-venv.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (setup.status !== 0) throw new Error('could not install moto into .venv-local (scripts/local-venv.sh failed; see its output above); is python3 with venv available?');
-  }
-  return python;
+/**
+ * The Python of a virtualenv kept by scripts/venv.sh in the machine's cache (installed on first use), asked
+ * for without the project link: the package may run from a folder that is not the user's to change.
+ */
+function cachedVenvPython(script: 'local-venv.sh' | 'localstack.sh', what: string): string {
+  const setup = spawnSync('bash', [join(ROOT, 'scripts', script)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, MEDALLION_VENV_NO_LINK: '1' } });
+  const venv = setup.stdout?.trim().split('\n').pop();
+  if (setup.status !== 0 || !venv) throw new Error(`could not install ${what} (scripts/${script} failed; see its output above); is python3 with venv available?`);
+  return join(venv, 'bin', 'python');
 }
+
+/** The Python with the pinned moto server (requirements-local.txt). */
+const motoPython = () => cachedVenvPython('local-venv.sh', 'moto');
 
 /** Services LocalStack is started with: what the local platform and the end-to-end tests use. */
 export const LOCALSTACK_SERVICES = ['s3', 'sqs', 'sns', 'secretsmanager'] as const;
@@ -184,12 +187,8 @@ async function startMoto(): Promise<Emulator> {
   };
 }
 
-/** The Python of .venv-localstack with the pinned LocalStack (installed by scripts/localstack.sh on first use). */
-function localStackPython(): string {
-  const setup = spawnSync('bash', [join(ROOT, 'scripts', 'localstack.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (setup.status !== 0) throw new Error('could not install LocalStack into .venv-localstack (scripts/localstack.sh failed; see its output above); is python3 with venv available?');
-  return join(ROOT, '.venv-localstack', 'bin', 'python');
-}
+/** The Python with the pinned LocalStack (requirements-localstack.txt). */
+const localStackPython = () => cachedVenvPython('localstack.sh', 'LocalStack');
 
 /** The service a SigV4 request is signed for (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
 function signingService(req: IncomingMessage): string | undefined {

@@ -31,6 +31,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; 
   echo "$label: installed in $(( $(date +%s) - started )) s" >&2
 fi
 flock -u 9
+# For a program that only needs the virtualenv (the local platform, which may run from an installed package
+# whose folder is not the user's to change): its path on stdout, no link.
+if [ "${MEDALLION_VENV_NO_LINK:-}" = 1 ]; then
+  echo "$venv"
+  exit 0
+fi
 # The project path points at it (a virtualenv left there by an older checkout is replaced).
 if [ "$(readlink "$link" 2>/dev/null)" != "$venv" ]; then
   rm -rf "$link"

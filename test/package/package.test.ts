@@ -158,6 +158,8 @@ describe('the npm package in a consumer app', () => {
     expect(report.files).toEqual([expect.objectContaining({ key: 'orders/2026-11-02.csv', rows_in: 4, rows_valid: 3, rows_quarantined: 1, reasons: { 'amount: below the minimum 0': 1 } })]);
     expect(report.gold).toEqual([expect.objectContaining({ dataset: 'daily_orders', rows: 2 })]);
     expect(readFileSync(join(app, 'out', 'gold', 'daily_orders.csv'), 'utf8')).toBe('date,orders,revenue\n2026-11-01,2,14.75\n2026-11-02,1,7.00\n');
+    // The moto virtualenv is the machine cache's: nothing written into the installed package's folder.
+    expect(readdirSync(join(app, 'node_modules', 'medallion-platform')).filter((f) => f.startsWith('.'))).toEqual([]);
   }, 300_000);
 
   it('`medallion local up` runs the platform in the background from the installed package; `run` uses it, `status` and `down` find it', async () => {
