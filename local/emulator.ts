@@ -132,7 +132,7 @@ export function defaultEmulatorKind(): EmulatorKind {
 
 /**
  * Uses the emulator at `endpoint` (LocalStack, moto) when given, else starts one on a free loopback port:
- * moto server from the project virtualenv, or LocalStack in host mode from .venv-localstack.
+ * moto server, or LocalStack in host mode, each from its pinned virtualenv in the machine cache.
  */
 export async function startEmulator(endpoint?: string, kind: EmulatorKind = defaultEmulatorKind()): Promise<Emulator> {
   if (endpoint) {
