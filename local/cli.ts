@@ -17,6 +17,7 @@ import { routeList, startApiServer } from './serve';
 import type { LocalPlatform } from './platform';
 import { bucketCounts, checkSameProject, down, leasePlatform, register, savedSummary, shown, up, type Lease } from './lifetime';
 import { clearState, describe, readState, stateFolder, type StateFolder } from './state';
+import { readSavedData } from './persist';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -327,20 +328,28 @@ export function localCommand(): Command {
   program
     .command('status')
     .description('say whether a local platform runs for the state folder: its endpoints, stage and objects per bucket; exit status 0 when one runs, 3 when none')
-    .action(async () => {
+    .option('--json', 'print it as one JSON object: {running, platform (platform.json), objects (per bucket), saved ({objects, stage, savedAt} or null)}', false)
+    .action(async (opts: { json: boolean }) => {
       const state = folder();
       const reading = readState(state);
+      const saved = readSavedData(state.dataDir);
+      const savedInfo = saved ? { objects: saved.objects.length, stage: saved.stage, savedAt: saved.savedAt } : null;
+      if (reading.status === 'stale') {
+        if (!opts.json) console.log(`${describe(reading.state)} ended without stopping cleanly (killed or crashed); its record removed (output: ${shown(state.log)})`);
+        clearState(state);
+      }
       if (reading.status !== 'running') {
-        if (reading.status === 'stale') {
-          console.log(`${describe(reading.state)} ended without stopping cleanly (killed or crashed); its record removed (output: ${shown(state.log)})`);
-          clearState(state);
-        }
-        console.log(`no local platform running for ${shown(state.dir)}; ${savedSummary(state)}\nstart one: \`local up\` (in the background) or \`local serve\``);
+        if (opts.json) console.log(JSON.stringify({ running: false, platform: null, objects: null, saved: savedInfo }));
+        else console.log(`no local platform running for ${shown(state.dir)}; ${savedSummary(state)}\nstart one: \`local up\` (in the background) or \`local serve\``);
         process.exitCode = 3;
         return;
       }
       const s = reading.state;
       const counts = await bucketCounts(s);
+      if (opts.json) {
+        console.log(JSON.stringify({ running: true, platform: s, objects: counts, saved: savedInfo }));
+        return;
+      }
       console.log(
         [
           `running: ${describe(s)}`,

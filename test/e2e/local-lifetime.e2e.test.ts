@@ -142,6 +142,15 @@ describe('the local platform keeps its data between commands (state folder)', ()
       expect(status.status).toBe(0);
       expect(status.stdout).toMatch(new RegExp(`^running: the local platform \\(pid ${pid}, serving`));
       expect(status.stdout).toMatch(/^objects: bronze 91, silver \d+, quarantine 0, gold 5$/m);
+      // The same, for scripts.
+      const json = cli(state, 'status', '--json');
+      expect(json.status).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual({
+        running: true,
+        platform: expect.objectContaining({ pid, command: 'serve', stage: 'dev', api, emulator: { endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), kind: 'moto' } }),
+        objects: { bronze: 91, silver: expect.any(Number), quarantine: 0, gold: 5 },
+        saved: null,
+      });
     } finally {
       const down = cli(state, 'down');
       expect(down.stdout).toMatch(new RegExp(`^stopped the local platform \\(pid ${pid}, serving[^\\n]*\\n\\d+ objects of stage dev saved at \\S+ in ${join(state, 'data')}: the next`));
@@ -149,7 +158,9 @@ describe('the local platform keeps its data between commands (state folder)', ()
     }
     expect(alive(pid)).toBe(false);
     expect(existsSync(join(state, 'platform.json'))).toBe(false);
-    expect(cli(state, 'status').status).toBe(3);
+    const stopped = cli(state, 'status', '--json');
+    expect(stopped.status).toBe(3);
+    expect(JSON.parse(stopped.stdout)).toEqual({ running: false, platform: null, objects: null, saved: { objects: expect.any(Number), stage: 'dev', savedAt: expect.any(String) } });
 
     const again = cli(state, 'up', '--port', '0');
     const api2 = /^HTTP API on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(again.stdout)![1];
