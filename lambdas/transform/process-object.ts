@@ -181,6 +181,10 @@ export async function processObject(ref: ObjectRef, deps: TransformDeps): Promis
         fields = { status: 'duplicate', duplicate_of: owner.key, rows_in: 0, rows_valid: 0, rows_quarantined: 0, reasons: {} };
         silver = [];
         quarantine = [];
+        // The same bytes again under the same key, as a new version with another ETag (a multipart upload, a
+        // re-sent file): silver already holds them from the version that owns the content. Taking the key
+        // over would delete that version's rows and leave none; the key stays with it.
+        if (owner.key === ref.key) return record({ ...fields, partitions: [], quarantine: [], supersedes: null });
       }
     }
 

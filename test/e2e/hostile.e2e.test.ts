@@ -4,7 +4,7 @@
  * twice, no clear PII outside bronze, a precise reason for everything rejected.
  */
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { RunManifest } from '../../lambdas/shared/manifest';
 import { manifestKey } from '../../lambdas/shared/manifest';
 import { loadContracts } from '../../lambdas/shared/contracts';
@@ -213,6 +213,30 @@ describe('nothing is counted twice', () => {
     const v3 = await deliver('prints/2020-11-05.json', ndjson(printRecord('2020-12-08', 1), printRecord('2020-12-09', 2), printRecord('2020-12-09', 3, { position: -1 })));
     expect(counts(v3)).toEqual({ status: 'ingested', rows_in: 3, rows_valid: 2, rows_quarantined: 1 });
     expect(v3.supersedes).toBe(v2.file_id);
+  });
+
+  it('the same bytes again under the same key with another ETag (a multipart upload) are a duplicate that keeps the rows silver holds', async () => {
+    const key = 'prints/2020-11-06.json';
+    const body = ndjson(printRecord('2020-12-10', 1), printRecord('2020-12-10', 2), printRecord('2020-12-10', 3, { position: -1 }));
+    const v1 = await deliver(key, body);
+    expect(counts(v1)).toEqual({ status: 'ingested', rows_in: 3, rows_valid: 2, rows_quarantined: 1 });
+    // One part: S3's ETag is then `<md5 of the part's md5>-1`, not the object's md5: another file id for the same bytes.
+    const bucket = e2e.platform.buckets.bronze;
+    const { UploadId } = await e2e.platform.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const part = await e2e.platform.s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.from(body) }));
+    const done = await e2e.platform.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    expect(done.ETag).toMatch(/-1"$/);
+    const [v2] = await processUntilDone(e2e.platform, e2e.handler, [{ bucket, key, eTag: done.ETag!.replace(/"/g, ''), versionId: done.VersionId }], { timeoutMs: 60_000 });
+    expect([counts(v2), v2.duplicate_of, v2.supersedes]).toEqual([{ status: 'duplicate', rows_in: 0, rows_valid: 0, rows_quarantined: 0 }, key, null]);
+    // Silver still holds v1's two rows and its quarantined one; v1 stays ingested.
+    expect(await e2e.keys(silver(), 'prints/dt=2020-12-10/')).toEqual([`prints/dt=2020-12-10/${v1.file_id}.parquet`]);
+    expect((await e2e.parquet(`prints/dt=2020-12-10/${v1.file_id}.parquet`, 'SELECT count(*)::INT AS n FROM t'))[0].n).toBe(2);
+    expect((await quarantineRecords('prints', v1.file_id)).length).toBe(1);
+    expect((JSON.parse((await allText(silver(), manifestKey(v1.file_id)))[manifestKey(v1.file_id)]) as RunManifest).status).toBe('ingested');
+    // A changed file under the key then replaces v1 as any new version does.
+    const v3 = await deliver(key, ndjson(printRecord('2020-12-11', 1)));
+    expect([counts(v3), v3.supersedes]).toEqual([{ status: 'ingested', rows_in: 1, rows_valid: 1, rows_quarantined: 0 }, v1.file_id]);
+    expect(await e2e.keys(silver(), 'prints/dt=2020-12-10/')).toEqual([]);
   });
 
   it('a late notification of an older version ingests nothing', async () => {
