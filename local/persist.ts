@@ -28,6 +28,11 @@ export interface SavedObject {
   readonly file: string;
   /** Its ETag when saved: the transform's file id of it derives from it. */
   readonly eTag?: string;
+  /**
+   * Bronze: whether the transform had processed it when saved. Decided at save time and carried across
+   * restores, since a restored object has a new ETag (a multipart one comes back single-part).
+   */
+  readonly processed?: boolean;
   readonly contentType?: string;
   readonly contentEncoding?: string;
   readonly metadata?: Readonly<Record<string, string>>;
@@ -38,8 +43,16 @@ export const SAVED_BUCKETS: readonly BucketPurpose[] = ['bronze', 'silver', 'qua
 
 const INDEX = 'index.json';
 
+/** What a restore put back into bronze, by key: the ETag the emulator gave it and whether it had been processed. */
+export type RestoredBronze = Map<string, { readonly eTag: string | undefined; readonly processed: boolean }>;
+
+/** Where the previous save waits while a new one is swapped in (see `saveData`). */
+const previousOf = (dir: string) => `${dir}.previous`;
+
 /** The data saved in `dir`, or undefined when nothing was saved there. @throws Error on an index this version cannot read */
 export function readSavedData(dir: string): SavedData | undefined {
+  // A save stopped between its two renames left the previous data beside the folder: that is the data.
+  if (!existsSync(dir) && existsSync(join(previousOf(dir), INDEX))) renameSync(previousOf(dir), dir);
   const path = join(dir, INDEX);
   if (!existsSync(path)) return undefined;
   let data: SavedData;
@@ -65,25 +78,40 @@ async function listKeys(s3: S3Client, bucket: string): Promise<string[]> {
 
 /**
  * Saves the latest version of every object of the data buckets and the PII key into `dir`, replacing what
- * was saved there: written beside it first and swapped in at the end, so that a save that fails half-way
- * leaves the previous one whole.
+ * was saved there: written beside it first, then swapped in by two renames (the previous save kept until
+ * the new one is in place), so that a save that fails or is stopped half-way leaves the previous one whole.
+ * Files are readable by their owner only (bronze holds PII in clear).
+ * @param restored what the platform's restore put back into bronze (whether each was processed)
  * @returns the number of objects saved
  */
-export async function saveData(s3: S3Client, buckets: Readonly<Record<BucketPurpose, string>>, stage: string, piiKey: string, dir: string): Promise<number> {
-  const next = `${dir}.saving`;
+export async function saveData(
+  s3: S3Client,
+  buckets: Readonly<Record<BucketPurpose, string>>,
+  stage: string,
+  piiKey: string,
+  dir: string,
+  restored: RestoredBronze = new Map(),
+): Promise<number> {
+  const next = `${dir}.saving-${process.pid}`;
   rmSync(next, { recursive: true, force: true });
-  mkdirSync(join(next, 'objects'), { recursive: true });
+  mkdirSync(join(next, 'objects'), { recursive: true, mode: 0o700 });
+  const silverKeys = new Set(await listKeys(s3, buckets.silver));
   const objects: SavedObject[] = [];
   for (const bucket of SAVED_BUCKETS) {
-    for (const key of await listKeys(s3, buckets[bucket])) {
+    for (const key of bucket === 'silver' ? [...silverKeys] : await listKeys(s3, buckets[bucket])) {
       const out = await s3.send(new GetObjectCommand({ Bucket: buckets[bucket], Key: key }));
       const file = `objects/${objects.length}`;
-      writeFileSync(join(next, file), await out.Body!.transformToByteArray());
+      writeFileSync(join(next, file), await out.Body!.transformToByteArray(), { mode: 0o600 });
+      const eTag = out.ETag?.replace(/"/g, '');
+      const before = restored.get(key);
       objects.push({
         bucket,
         key,
         file,
-        ...(out.ETag ? { eTag: out.ETag.replace(/"/g, '') } : {}),
+        ...(eTag ? { eTag } : {}),
+        ...(bucket === 'bronze'
+          ? { processed: before && before.eTag === eTag ? before.processed : silverKeys.has(manifestKey(fileIdOf({ bucket: buckets.bronze, key, eTag }))) }
+          : {}),
         ...(out.ContentType ? { contentType: out.ContentType } : {}),
         ...(out.ContentEncoding ? { contentEncoding: out.ContentEncoding } : {}),
         ...(out.Metadata && Object.keys(out.Metadata).length > 0 ? { metadata: out.Metadata } : {}),
@@ -92,8 +120,11 @@ export async function saveData(s3: S3Client, buckets: Readonly<Record<BucketPurp
   }
   const data: SavedData = { format: 1, savedAt: new Date().toISOString(), stage, piiKey, objects };
   writeFileSync(join(next, INDEX), `${JSON.stringify(data, null, 1)}\n`, { mode: 0o600 });
-  rmSync(dir, { recursive: true, force: true });
+  const previous = previousOf(dir);
+  rmSync(previous, { recursive: true, force: true });
+  if (existsSync(dir)) renameSync(dir, previous);
   renameSync(next, dir);
+  rmSync(previous, { recursive: true, force: true });
   return objects.length;
 }
 
@@ -104,15 +135,22 @@ export async function saveData(s3: S3Client, buckets: Readonly<Record<BucketPurp
  * before the transform got to them, which are then processed as if just dropped).
  * @returns the number of objects put
  */
-export async function restoreData(s3: S3Client, buckets: Readonly<Record<BucketPurpose, string>>, dir: string, data: SavedData, which: 'processed' | 'unprocessed'): Promise<number> {
+export async function restoreData(
+  s3: S3Client,
+  buckets: Readonly<Record<BucketPurpose, string>>,
+  dir: string,
+  data: SavedData,
+  which: 'processed' | 'unprocessed',
+  restored: RestoredBronze,
+): Promise<number> {
   const manifests = new Set(data.objects.filter((o) => o.bucket === 'silver').map((o) => o.key));
-  const unprocessed = (o: SavedObject) =>
-    o.bucket === 'bronze' && !isFolderMarker(o.key) && !manifests.has(manifestKey(fileIdOf({ bucket: buckets.bronze, key: o.key, eTag: o.eTag })));
+  const processed = (o: SavedObject) => o.processed ?? manifests.has(manifestKey(fileIdOf({ bucket: buckets.bronze, key: o.key, eTag: o.eTag })));
+  const unprocessed = (o: SavedObject) => o.bucket === 'bronze' && !isFolderMarker(o.key) && !processed(o);
   let put = 0;
   for (const o of data.objects) {
     if (unprocessed(o) !== (which === 'unprocessed')) continue;
     const body = readFileSync(join(dir, o.file));
-    await s3.send(
+    const out = await s3.send(
       new PutObjectCommand({
         Bucket: buckets[o.bucket],
         Key: o.key,
@@ -123,8 +161,8 @@ export async function restoreData(s3: S3Client, buckets: Readonly<Record<BucketP
         Metadata: o.metadata as Record<string, string> | undefined,
       }),
     );
+    if (o.bucket === 'bronze') restored.set(o.key, { eTag: out.ETag?.replace(/"/g, ''), processed: which === 'processed' });
     put++;
   }
   return put;
 }
-

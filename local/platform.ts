@@ -16,7 +16,7 @@ import { bucketName, resourceName, type BucketPurpose } from '../lib/naming';
 import { startEmulator, type Emulator } from './emulator';
 import { transformEnvironmentVariables } from '../lambdas/transform/environment';
 import { defaultContractsDir } from '../lambdas/shared/contracts';
-import { readSavedData, restoreData, saveData } from './persist';
+import { readSavedData, restoreData, saveData, type RestoredBronze } from './persist';
 
 /** Account and region the local platform pretends to be in; only names depend on them. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -84,7 +84,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       }
     }
     // Saved objects go back before the notification exists: what was processed is not processed again.
-    let restored = saved ? await restoreData(s3, buckets, options.dataDir!, saved, 'processed') : 0;
+    const restoredBronze: RestoredBronze = new Map();
+    let restored = saved ? await restoreData(s3, buckets, options.dataDir!, saved, 'processed', restoredBronze) : 0;
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: resourceName(config, 'bronze-events-dlq') }));
     const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
     const queue = await sqs.send(
@@ -105,7 +106,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       }),
     );
     // Bronze files saved before the transform got to them are dropped again, now notified.
-    if (saved) restored += await restoreData(s3, buckets, options.dataDir!, saved, 'unprocessed');
+    if (saved) restored += await restoreData(s3, buckets, options.dataDir!, saved, 'unprocessed', restoredBronze);
     const secretName = resourceName(config, 'pii-key');
     await secrets.send(new CreateSecretCommand({ Name: secretName, SecretString: saved?.piiKey ?? randomBytes(32).toString('hex') })).catch((e: unknown) => {
       if (!(e instanceof ResourceExistsException)) throw e;
@@ -142,7 +143,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       restored,
       save: async (dir: string) => {
         const key = (await secrets.send(new GetSecretValueCommand({ SecretId: secretName }))).SecretString!;
-        return saveData(s3, buckets, config.stage, key, dir);
+        return saveData(s3, buckets, config.stage, key, dir, restoredBronze);
       },
       close: async () => {
         rmSync(handlerEnv.WORK_DIR, { recursive: true, force: true });

@@ -2,10 +2,13 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { LOCAL_REGION, startLocalPlatform } from '../../local/platform';
+import { processUntilDone } from '../../local/ingest';
+import { loadTransformHandler } from '../../local/run';
+import { ndjson, printRecord } from '../fixtures/records';
 import { readSavedData } from '../../local/persist';
 import { alive } from '../../local/state';
 
@@ -222,30 +225,45 @@ describe('the local platform keeps its data between commands (state folder)', ()
   it('saved data comes back byte for byte under any key, with the PII key; a bronze file saved unprocessed is processed after the restore', async () => {
     const dir = join(scratch('saved-'), 'data');
     const keys = ['prints/with space & ümlaut.json', 'prints/../dots/x.json', 'prints/a/b/c/deep.json', 'prints/%2F.json'];
+    const MULTIPART = 'prints/multipart.json';
     const first = await startLocalPlatform();
     const secrets = (endpoint: string) => new SecretsManagerClient({ endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     const piiKey = async (endpoint: string, stage = first.config) =>
       (await secrets(endpoint).send(new GetSecretValueCommand({ SecretId: `${stage.namePrefix}-${stage.stage}-pii-key` }))).SecretString;
     let savedKey: string | undefined;
+    let saved = 0;
     try {
+      // A processed file uploaded in parts: its ETag (`…-1`) does not come back with it (restored single-part).
+      const handler = await loadTransformHandler(first);
+      const { UploadId } = await first.s3.send(new CreateMultipartUploadCommand({ Bucket: first.buckets.bronze, Key: MULTIPART }));
+      const part = await first.s3.send(new UploadPartCommand({ Bucket: first.buckets.bronze, Key: MULTIPART, UploadId, PartNumber: 1, Body: Buffer.from(ndjson(printRecord('2020-11-28', 1))) }));
+      const done = await first.s3.send(new CompleteMultipartUploadCommand({ Bucket: first.buckets.bronze, Key: MULTIPART, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+      const [processed] = await processUntilDone(first, handler, [{ bucket: first.buckets.bronze, key: MULTIPART, eTag: done.ETag!.replace(/"/g, '') }], { timeoutMs: 60_000 });
+      expect(processed.status).toBe('ingested');
+      // Then files the transform does not get to before the save.
       for (const [i, key] of keys.entries()) {
         await first.s3.send(new PutObjectCommand({ Bucket: first.buckets.bronze, Key: key, Body: `{"n":${i}}\n`, ContentType: 'application/x-ndjson', Metadata: { source: `test-${i}` } }));
       }
       await first.s3.send(new PutObjectCommand({ Bucket: first.buckets.gold, Key: 'daily_kpis/part-0.parquet', Body: Buffer.from([0, 1, 2, 255]) }));
       savedKey = await piiKey(first.emulator.endpoint);
-      expect(await first.save(dir)).toBe(5);
+      saved = await first.save(dir);
     } finally {
       await first.close();
+      // Loading the handler set the process's AWS_ENDPOINT_URL to this platform's emulator (as in Lambda): the next starts its own.
+      delete process.env.AWS_ENDPOINT_URL;
     }
+    const processedFlags = (data: string) => Object.fromEntries(readSavedData(data)!.objects.filter((o) => o.bucket === 'bronze').map((o) => [o.key, o.processed]));
+    expect(processedFlags(dir)).toEqual({ ...Object.fromEntries(keys.map((k) => [k, false])), [MULTIPART]: true });
+    expect(readSavedData(dir)!.objects).toHaveLength(saved);
     // Data of one stage never goes into another's buckets.
     await expect(startLocalPlatform({ dataDir: dir, stage: 'prod' })).rejects.toThrow(
       `the data saved in ${dir} is of stage 'dev', this platform's is 'prod': pass --stage dev, another --state folder, or remove it (\`local down --purge\`)`,
     );
     const second = await startLocalPlatform({ dataDir: dir });
     try {
-      expect(second.restored).toBe(5);
+      expect(second.restored).toBe(saved);
       const list = await second.s3.send(new ListObjectsV2Command({ Bucket: second.buckets.bronze }));
-      expect((list.Contents ?? []).map((o) => o.Key).sort()).toEqual([...keys].sort());
+      expect((list.Contents ?? []).map((o) => o.Key).sort()).toEqual([...keys, MULTIPART].sort());
       const one = await second.s3.send(new GetObjectCommand({ Bucket: second.buckets.bronze, Key: keys[0] }));
       expect([await one.Body!.transformToString(), one.ContentType, one.Metadata]).toEqual(['{"n":0}\n', 'application/x-ndjson', { source: 'test-0' }]);
       const gold = await second.s3.send(new GetObjectCommand({ Bucket: second.buckets.gold, Key: 'daily_kpis/part-0.parquet' }));
@@ -257,11 +275,15 @@ describe('the local platform keeps its data between commands (state folder)', ()
         const got = await second.sqs.send(new ReceiveMessageCommand({ QueueUrl: second.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }));
         for (const m of got.Messages ?? []) for (const r of (JSON.parse(m.Body!) as { Records?: { s3: { object: { key: string } } }[] }).Records ?? []) notified.add(decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')));
       }
+      // The multipart file was processed: not notified again, and still processed when saved again (its new ETag has no manifest).
       expect([...notified].sort()).toEqual([...keys].sort());
+      await second.save(`${dir}-2`);
+      expect(processedFlags(`${dir}-2`)).toEqual(processedFlags(dir));
     } finally {
       await second.close();
     }
   });
+
   cliTest('the demo (the default command) runs a throwaway platform: it serves the sample\'s Gold rows on --port 0, writes --out, and keeps nothing', async () => {
     const work = scratch('demo-');
     const state = join(work, 'state');
