@@ -17,6 +17,7 @@ import { routeList, startApiServer } from './serve';
 import type { LocalPlatform } from './platform';
 import { bucketCounts, checkSameProject, down, leasePlatform, register, savedSummary, shown, up, type Lease } from './lifetime';
 import { clearState, describe, readState, stateFolder, type StateFolder } from './state';
+import { onStopSignal } from './signals';
 import { readSavedData } from './persist';
 
 function positiveInt(value: string): number {
@@ -55,7 +56,8 @@ function summary(report: RunReport, outDir: string): string {
         ? `gold ${g.dataset}: BLOCKED by ${g.blockedBy.map((id) => labels.get(id) ?? id).join(', ')}${g.through.length ? ` (through ${g.through.join(', ')})` : ''}`
         : `gold ${g.dataset}: ${g.rows} rows`,
     ),
-    `outputs: ${join(outDir, 'silver')}, ${join(outDir, 'quarantine')}, ${join(outDir, 'gold')}, ${join(outDir, 'report.json')}`,
+    // A run stopped before its end wrote report.json only.
+    report.failure && report.failure.phase !== 'gold-build' ? `output: ${join(outDir, 'report.json')}` : `outputs: ${join(outDir, 'silver')}, ${join(outDir, 'quarantine')}, ${join(outDir, 'gold')}, ${join(outDir, 'report.json')}`,
   ].join('\n');
 }
 
@@ -102,11 +104,13 @@ async function serve(platform: LocalPlatform, portNumber: number, folder?: State
       folder ? 'Ctrl-C stops (the data is saved for the next start; `local down` stops it from another terminal).' : 'Ctrl-C stops.',
     ].join('\n'),
   );
+  let stopHandler: () => void = () => undefined;
   const emulatorEnded = await new Promise<string | undefined>((resolve) => {
-    process.once('SIGINT', () => resolve(undefined));
-    process.once('SIGTERM', () => resolve(undefined));
+    // The first Ctrl-C (or SIGTERM from `local down`) stops gracefully: the data is saved; a second one stops at once.
+    stopHandler = onStopSignal(() => resolve(undefined));
     void platform.emulator.exited.then(resolve);
   });
+  stopHandler();
   if (emulatorEnded) console.error(`error: the AWS emulator stopped while serving: ${emulatorEnded}; the local platform stops (what changed since its start is not saved)`);
   else console.log('stopping…');
   await api.close();
@@ -277,7 +281,7 @@ export function localCommand(): Command {
     .action(async (opts: { port: number }) => {
       const state = folder();
       const reading = readState(state);
-      if (reading.status === 'running' && reading.state.command === 'serve') {
+      if (reading.status === 'running' && reading.state.command === 'serve' && !reading.state.starting) {
         checkSameProject(reading.state);
         console.log(`already running: ${describe(reading.state)}\nHTTP API on ${reading.state.api}\n\`local status\` shows it, \`local down\` stops it`);
         return;
@@ -307,7 +311,7 @@ export function localCommand(): Command {
     .action(async (opts: { port: number }) => {
       const state = folder();
       const running = readState(state);
-      if (running.status === 'running' && running.state.command === 'serve') checkSameProject(running.state);
+      if (running.status === 'running' && running.state.command === 'serve' && !running.state.starting) checkSameProject(running.state);
       else await checkPortFree(opts.port);
       const endpoint = program.opts<{ endpoint?: string }>().endpoint;
       // The same program, as `serve`: the project options travel in the environment the preAction hook set.
@@ -345,7 +349,7 @@ export function localCommand(): Command {
         return;
       }
       const s = reading.state;
-      const counts = await bucketCounts(s);
+      const counts = s.starting ? null : await bucketCounts(s);
       if (opts.json) {
         console.log(JSON.stringify({ running: true, platform: s, objects: counts, saved: savedInfo }));
         return;
@@ -354,8 +358,7 @@ export function localCommand(): Command {
         [
           `running: ${describe(s)}`,
           ...(s.api ? [`HTTP API on ${s.api}`, `local Athena on ${s.athena}`] : []),
-          `AWS emulator (${s.emulator.kind}) on ${s.emulator.endpoint}`,
-          `objects: ${Object.entries(counts).map(([b, n]) => `${b} ${n}`).join(', ')}`,
+          ...(counts ? [`AWS emulator (${s.emulator.kind}) on ${s.emulator.endpoint}`, `objects: ${Object.entries(counts).map(([b, n]) => `${b} ${n}`).join(', ')}`] : ['starting: no endpoints yet']),
           `project: contracts ${shown(s.contracts)}, sql ${shown(s.sql)}, config ${s.config ? shown(s.config) : '(built-in stages)'}`,
         ].join('\n'),
       );

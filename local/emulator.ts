@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forwardRequest, listenOnLoopback } from './http-forward';
 import { packageRoot } from '../lib/runtime/function-code';
+import { killWithProcess } from './signals';
 
 const ROOT = packageRoot();
 
@@ -26,6 +27,8 @@ export interface Emulator {
    * never settles for one given from outside or one closed.
    */
   readonly exited: Promise<string>;
+  /** Processes this process started for it (none for one given from outside): what to kill if it is abandoned. */
+  readonly pids: readonly number[];
   close(): Promise<void>;
 }
 
@@ -44,22 +47,6 @@ function unexpectedExit(child: ChildProcess, name: string, closing: () => boolea
 }
 
 const NEVER = new Promise<string>(() => undefined);
-
-/**
- * Emulator processes this process started. They run in a process group of their own, so that Ctrl-C in a
- * terminal reaches this process only (which then saves the data before stopping them); they are killed
- * when this process exits, however it exits.
- */
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-function own(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
 
 /** A free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
@@ -138,7 +125,7 @@ export async function startEmulator(endpoint?: string, kind: EmulatorKind = defa
   if (endpoint) {
     await waitForHttp(endpoint, 10_000);
     const url = endpoint.replace(/\/$/, '');
-    return { endpoint: url, kind: (await isLocalStack(url)) ? 'localstack' : 'moto', owned: false, exited: NEVER, close: async () => undefined };
+    return { endpoint: url, kind: (await isLocalStack(url)) ? 'localstack' : 'moto', owned: false, exited: NEVER, pids: [], close: async () => undefined };
   }
   return kind === 'localstack' ? startLocalStack() : startMoto();
 }
@@ -159,7 +146,7 @@ function stopper(child: ChildProcess, graceMs: number, after: () => void = () =>
 
 async function startMoto(): Promise<Emulator> {
   const port = await freePort();
-  const child = own(spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = killWithProcess(spawn(motoPython(), ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_PORT: String(port) },
@@ -180,6 +167,7 @@ async function startMoto(): Promise<Emulator> {
     kind: 'moto',
     owned: true,
     exited: unexpectedExit(child, 'the moto server', () => closing),
+    pids: [child.pid!],
     close: () => {
       closing = true;
       return stop();
@@ -218,7 +206,7 @@ async function startLocalStack(): Promise<Emulator> {
   const state = mkdtempSync(join(tmpdir(), 'localstack-'));
   const url = `http://127.0.0.1:${port}`;
   const endpoint = `http://127.0.0.1:${routerPort}`;
-  const child = own(spawn(python, ['-m', 'localstack.runtime.main'], {
+  const child = killWithProcess(spawn(python, ['-m', 'localstack.runtime.main'], {
     detached: true,
     cwd: state,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -265,7 +253,7 @@ async function startLocalStack(): Promise<Emulator> {
     throw e;
   }
   process.stderr.write(`emulator: LocalStack on ${endpoint}; LocalStack Community has no ${MOTO_SERVED_SERVICES.join(' or ')}: those calls go to moto\n`);
-  return { endpoint, kind: 'localstack', owned: true, upstreams: { localstack: url, moto: moto.endpoint }, exited: Promise.race([localStackExited, moto.exited]), close };
+  return { endpoint, kind: 'localstack', owned: true, upstreams: { localstack: url, moto: moto.endpoint }, exited: Promise.race([localStackExited, moto.exited]), pids: [child.pid!, ...moto.pids], close };
 }
 
 async function waitForLocalStack(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {

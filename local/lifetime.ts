@@ -5,7 +5,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { localProject } from './project';
 import { LOCAL_REGION, startLocalPlatform, type LocalPlatform } from './platform';
 import { readSavedData, SAVED_BUCKETS } from './persist';
-import { alive, clearState, describe, readState, writeState, type PlatformState, type StateFolder } from './state';
+import { alive, claimState, clearState, describe, processStart, readState, writeState, type PlatformState, type StateFolder } from './state';
 
 /** Where a path is, for messages: relative to the current folder when inside it. */
 export function shown(path: string): string {
@@ -47,22 +47,30 @@ export interface Lease {
 export async function leasePlatform(folder: StateFolder, command: 'run' | 'serve', endpoint: string | undefined): Promise<Lease> {
   const reading = readState(folder);
   if (reading.status === 'running') {
-    if (reading.state.command === 'run') {
-      throw new Error(`${describe(reading.state)} holds ${shown(folder.dir)}; wait until it ends, or pass --state <dir> to run another platform beside it`);
-    }
+    refuseUnlessServing(reading.state, folder);
     if (command === 'run') {
       checkSameProject(reading.state);
       const platform = await startLocalPlatform({ endpoint: reading.state.emulator.endpoint });
       return { platform, attached: reading.state, release: async () => (await platform.close(), undefined) };
     }
   }
-  if (reading.status === 'stale') {
-    process.stderr.write(`note: ${describe(reading.state)} ended without stopping cleanly (killed or crashed); what it did since its start was not saved (log: ${shown(folder.log)})\n`);
-    clearState(folder);
+  if (reading.status === 'stale') reportStale(reading.state, folder);
+  // Taken before anything starts: of two commands starting at once, the second is refused.
+  clearState(folder);
+  const held = claimState(folder, { command, startedAt: new Date().toISOString(), ...projectIdentity() });
+  if (held) {
+    if (held.status === 'running') refuseUnlessServing(held.state, folder);
+    throw new Error(`could not take ${shown(folder.dir)}: another command changed its platform.json meanwhile; run again`);
   }
   // The data is saved and restored only with an emulator of our own: one from outside keeps its own state.
   const external = endpoint ?? process.env.AWS_ENDPOINT_URL;
-  const platform = await startLocalPlatform({ endpoint: external, dataDir: external ? undefined : folder.dataDir });
+  let platform: LocalPlatform;
+  try {
+    platform = await startLocalPlatform({ endpoint: external, dataDir: external ? undefined : folder.dataDir });
+  } catch (e) {
+    clearState(folder);
+    throw e;
+  }
   let released = false;
   return {
     platform,
@@ -79,14 +87,42 @@ export async function leasePlatform(folder: StateFolder, command: 'run' | 'serve
   };
 }
 
-/** Records a platform this process runs in `platform.json`. */
+/** Fails unless `state` is a platform serving (up): a `run` in progress, or one still starting, holds the folder. */
+function refuseUnlessServing(state: PlatformState, folder: StateFolder): void {
+  if (state.starting) throw new Error(`${describe(state)} is taking ${shown(folder.dir)}; wait until it is up (\`local status\`), or pass --state <dir> to run another platform beside it`);
+  if (state.command === 'run') throw new Error(`${describe(state)} holds ${shown(folder.dir)}; wait until it ends, or pass --state <dir> to run another platform beside it`);
+}
+
+/** Says that the folder's platform died without stopping (what it did since its start is lost) and kills what it left. */
+export function reportStale(state: PlatformState, folder: StateFolder): void {
+  process.stderr.write(`note: ${describe(state)} ended without stopping cleanly (killed or crashed); what it did since its start was not saved (log: ${shown(folder.log)})\n`);
+  killLeftovers(state);
+  clearState(folder);
+}
+
+/** Kills the emulator processes a killed platform left behind (those still alive with their recorded pid). */
+function killLeftovers(state: PlatformState): void {
+  // Only a process with the recorded start time: after a reboot the pid may be another's.
+  for (const { pid, start } of state.emulator?.pids ?? []) {
+    if (start !== undefined && alive(pid, start)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Ended meanwhile.
+      }
+    }
+  }
+}
+
+/** Records a platform this process runs in `platform.json` (replacing the claim it took). */
 export function register(folder: StateFolder, platform: LocalPlatform, command: 'run' | 'serve', api?: { url: string; athena: string }): void {
   writeState(folder, {
     pid: process.pid,
+    pidStart: processStart(process.pid),
     command,
     startedAt: new Date().toISOString(),
     ...projectIdentity(),
-    emulator: { endpoint: platform.emulator.endpoint, kind: platform.emulator.kind },
+    emulator: { endpoint: platform.emulator.endpoint, kind: platform.emulator.kind, pids: platform.emulator.pids.map((pid) => ({ pid, start: processStart(pid) })) },
     api: api?.url ?? null,
     athena: api?.athena ?? null,
     buckets: platform.buckets,
@@ -100,10 +136,10 @@ export function register(folder: StateFolder, platform: LocalPlatform, command: 
 export async function up(folder: StateFolder, serveArgs: readonly string[], timeoutMs = 600_000): Promise<PlatformState> {
   const reading = readState(folder);
   if (reading.status === 'running') {
-    if (reading.state.command === 'serve') return reading.state;
-    throw new Error(`${describe(reading.state)} holds ${shown(folder.dir)}; wait until it ends, or pass --state <dir>`);
+    refuseUnlessServing(reading.state, folder);
+    return reading.state;
   }
-  if (reading.status === 'stale') clearState(folder);
+  if (reading.status === 'stale') reportStale(reading.state, folder);
   mkdirSync(folder.dir, { recursive: true });
   const log = openSync(folder.log, 'w');
   const child = spawn(process.execPath, [...process.execArgv, ...serveArgs], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, MEDALLION_STATE: folder.dir } });
@@ -173,13 +209,14 @@ export async function down(folder: StateFolder, purge: boolean, timeoutMs = 120_
     while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (alive(state.pid)) {
       process.kill(state.pid, 'SIGKILL');
-      clearState(folder, state.pid);
+      killLeftovers(state);
       rmSync(folder.file, { force: true });
       said.push(`stopped ${describe(state)} by force: it did not stop within ${timeoutMs / 1000} s, its data since its start was not saved`);
     } else {
       said.push(`stopped ${describe(state)}`);
     }
   } else if (reading.status === 'stale') {
+    killLeftovers(reading.state);
     clearState(folder);
     said.push(`${describe(reading.state)} had already ended without stopping cleanly; its record removed`);
   } else {

@@ -150,7 +150,7 @@ describe('the local platform keeps its data between commands (state folder)', ()
       expect(json.status).toBe(0);
       expect(JSON.parse(json.stdout)).toEqual({
         running: true,
-        platform: expect.objectContaining({ pid, command: 'serve', stage: 'dev', api, emulator: { endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), kind: 'moto' } }),
+        platform: expect.objectContaining({ pid, command: 'serve', stage: 'dev', api, emulator: { endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), kind: 'moto', pids: [{ pid: expect.any(Number), start: expect.any(String) }] } }),
         objects: { bronze: 91, silver: expect.any(Number), quarantine: 0, gold: 5 },
         saved: null,
       });
@@ -220,6 +220,31 @@ describe('the local platform keeps its data between commands (state folder)', ()
     expect(status.status).toBe(3);
     expect(status.stdout).toMatch(new RegExp(`^the local platform \\(pid ${dead.pid}, serving, stage dev, since 2026-11-29T10:00:00.000Z\\) ended without stopping cleanly \\(killed or crashed\\); its record removed`));
     expect(existsSync(join(state, 'platform.json'))).toBe(false);
+  });
+
+  cliTest('two commands starting at once on one folder: one takes it, the other is refused; Ctrl-C stops a run and its emulator', async () => {
+    const work = scratch('race-');
+    const state = join(work, 'state');
+    expect(cli(state, 'generate', join(work, 'in'), '--rows', '50').status).toBe(0);
+    const [a, b] = [start(state, 'run', join(work, 'in'), '--out', join(work, 'a')), start(state, 'run', join(work, 'in'), '--out', join(work, 'b'))];
+    const codes = await Promise.all([a.exited, b.exited]);
+    expect([...codes].sort()).toEqual([0, 1]);
+    const refused = codes[0] === 1 ? a : b;
+    expect(refused.err()).toMatch(/^error: the local platform \(pid \d+, (starting|running `run`), stage dev, since \S+\) (is taking|holds) \S+; wait until/m);
+    expect(readSavedData(join(state, 'data'))!.objects.filter((o) => o.bucket === 'bronze')).toHaveLength(91);
+
+    // Ctrl-C (SIGINT to the CLI alone, as a terminal's is not sent to the emulator's own process group).
+    const run = start(state, 'run', join(work, 'in'), '--out', join(work, 'c'));
+    await run.waitFor(/^upload to bronze: /m, 'err');
+    const moto = Number(execFileSync('pgrep', ['-P', String(run.child.pid), '-f', 'moto.server'], { encoding: 'utf8' }).trim());
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    for (let i = 0; i < 50 && alive(moto); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(moto)).toBe(false);
+    // The next command says what happened to it; the data saved before is whole.
+    const status = cli(state, 'status');
+    expect(status.stderr + status.stdout).toContain('ended without stopping cleanly (killed or crashed)');
+    expect(readSavedData(join(state, 'data'))!.objects.filter((o) => o.bucket === 'bronze')).toHaveLength(91);
   });
 
   it('saved data comes back byte for byte under any key, with the PII key; a bronze file saved unprocessed is processed after the restore', async () => {
