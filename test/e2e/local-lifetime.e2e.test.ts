@@ -1,6 +1,5 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -11,107 +10,9 @@ import { loadTransformHandler } from '../../local/run';
 import { ndjson, printRecord } from '../fixtures/records';
 import { readSavedData } from '../../local/persist';
 import { alive } from '../../local/state';
-
-const ROOT = join(__dirname, '..', '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'local', 'cli.ts')];
-const scratch = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
-
-/** The CLI run to its end with a state folder (and moto started by it, never an endpoint from the environment). */
-const cli = (state: string, ...args: string[]) =>
-  spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, E2E_ENDPOINT: '', AWS_ENDPOINT_URL: '', MEDALLION_STATE: state } });
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly out: () => string;
-  readonly err: () => string;
-  /** Resolves once stdout (or stderr) shows `pattern`; fails if the process ends first. */
-  waitFor(pattern: RegExp, stream?: 'out' | 'err'): Promise<RegExpMatchArray>;
-  readonly exited: Promise<number | null>;
-}
-
-/** The CLI started in the background. */
-function start(state: string, ...args: string[]): Running {
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, E2E_ENDPOINT: '', AWS_ENDPOINT_URL: '', MEDALLION_STATE: state } });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let ended = false;
-  void exited.then(() => (ended = true));
-  return {
-    child,
-    out: () => out,
-    err: () => err,
-    exited,
-    async waitFor(pattern, stream = 'out') {
-      for (let i = 0; i < 3000; i++) {
-        const m = (stream === 'out' ? out : err).match(pattern);
-        if (m) return m;
-        if (ended) throw new Error(`the CLI ended before printing ${pattern}:\n${out}\n${err}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`the CLI did not print ${pattern} within 300 s:\n${out}\n${err}`);
-    },
-  };
-}
-
-// The CLI's lifetime (state folder, up/down, the quickstart) does not depend on the emulator: its tests run once,
-// in the moto run. The LocalStack run keeps what does depend on it: the save and restore test.
-const cliTest = process.env.LOCAL_EMULATOR === 'localstack' ? it.skip : it;
+import { cli, cliTest, scratch, start } from './cli-harness';
 
 describe('the local platform keeps its data between commands (state folder)', () => {
-  cliTest("the README's quickstart as written: generate, run, then serve; its example requests answer with the run's data", async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const quickstart = readme.slice(readme.indexOf('## Quickstart'), readme.indexOf('\n## ', readme.indexOf('## Quickstart') + 1));
-    const blocks = [...quickstart.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1].replace(/\\\n\s*/g, ''));
-    const commands = blocks[0].split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l.startsWith('npm run local'));
-    expect(commands).toEqual(['npm run local -- generate ./sample --dirty', 'npm run local -- run ./sample', 'npm run local -- serve']);
-    const requests = blocks[1].split('\n').filter((l) => l.startsWith('curl'));
-    expect(requests).toHaveLength(4);
-
-    const work = scratch('quickstart-');
-    const state = join(work, '.medallion');
-    // As written, but the sample and the outputs in a temporary folder, and any free port instead of 3000.
-    const args = (command: string) => command.replace('npm run local -- ', '').split(' ').map((a) => a.replace('./sample', join(work, 'sample')));
-    const generate = cli(state, ...args(commands[0]));
-    expect([generate.status, generate.stderr]).toEqual([0, '']);
-    const run = cli(state, ...args(commands[1]), '--out', join(work, 'local-out'));
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain('files: 94 (');
-    const kept = /data kept for the next command: (\d+) objects in (.+) \(/.exec(run.stdout);
-    expect(kept?.[2]).toBe(join(state, 'data'));
-    expect(readSavedData(join(state, 'data'))?.objects).toHaveLength(Number(kept![1]));
-    expect(existsSync(join(state, 'platform.json'))).toBe(false);
-
-    const serve = start(state, ...args(commands[2]), '--port', '0');
-    try {
-      expect((await serve.waitFor(/^restored (\d+) objects saved by the previous platform/m))[1]).toBe(kept![1]);
-      const [, port] = await serve.waitFor(/HTTP API on http:\/\/127\.0\.0\.1:(\d+) /);
-      await serve.waitFor(/Ctrl-C stops/);
-      const curl = (request: string) => execFileSync('bash', ['-o', 'pipefail', '-c', request.replace(/localhost:3000/g, `127.0.0.1:${port}`)], { encoding: 'utf8' });
-      expect(curl(requests[0]).trim().split('\n')).toEqual(['"daily_kpis"', '"daily_revenue"', '"data_quality_history"', '"user_session_analysis"', '"value_prop_features"']);
-      const revenue = JSON.parse(curl(requests[1])) as { rows: { currency: string; revenue: string }[] };
-      expect(revenue.rows.length).toBeGreaterThan(0);
-      for (const r of revenue.rows) expect(['EUR', 'USD']).toContain(r.currency);
-      const revenues = revenue.rows.map((r) => Number(r.revenue));
-      expect(revenues).toEqual([...revenues].sort((a, b) => b - a));
-      const files = JSON.parse(curl(requests[2])) as { rows: { dataset: string; key: string }[] };
-      // The generator writes three days of events; the newest first.
-      expect(files.rows.map((f) => [f.dataset, f.key])).toEqual([3, 2, 1].map((d) => ['events', `events/2024-03-0${d}.json`]));
-      const ingest = JSON.parse(curl(requests[3])) as { dataset: string };
-      expect(ingest.dataset).toBe('events');
-    } finally {
-      serve.child.kill('SIGINT');
-    }
-    expect(await serve.exited).toBe(0);
-    // Saved again as it stopped: the run's objects and the posted file (the 95th in bronze, and what the transform made of it).
-    const saved = Number(/^saved (\d+) objects in /m.exec(serve.out())?.[1]);
-    expect(saved).toBeGreaterThan(Number(kept![1]));
-    const bronze = readSavedData(join(state, 'data'))!.objects.filter((o) => o.bucket === 'bronze');
-    expect(bronze).toHaveLength(95);
-  });
-
   cliTest('up starts it in the background; run uses it; status shows it; down stops it and saves; the next up restores; down --purge empties', async () => {
     const work = scratch('lifetime-');
     const state = join(work, 'state');
@@ -309,22 +210,4 @@ describe('the local platform keeps its data between commands (state folder)', ()
     }
   });
 
-  cliTest('the demo (the default command) runs a throwaway platform: it serves the sample\'s Gold rows on --port 0, writes --out, and keeps nothing', async () => {
-    const work = scratch('demo-');
-    const state = join(work, 'state');
-    const demo = start(state, '--port', '0', '--out', join(work, 'out'));
-    try {
-      const [, url] = await demo.waitFor(/^HTTP API on (http:\/\/127\.0\.0\.1:\d+) /m);
-      await demo.waitFor(/Ctrl-C stops\.$/m);
-      expect(demo.out()).toMatch(/^files: 94 \(/m);
-      const rows = (await (await fetch(`${url}/v1/datasets/daily_kpis/rows`)).json()) as { rows: unknown[] };
-      expect(rows.rows.length).toBeGreaterThan(0);
-      expect(JSON.parse(readFileSync(join(work, 'out', 'report.json'), 'utf8')).files).toHaveLength(94);
-    } finally {
-      demo.child.kill('SIGINT');
-    }
-    expect(await demo.exited).toBe(0);
-    expect(demo.out()).not.toContain('saved');
-    expect(existsSync(state)).toBe(false);
-  });
 });
