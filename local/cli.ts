@@ -15,8 +15,8 @@ import { goldDatasets } from '../lambdas/shared/gold';
 import { OrchestrationFailed, RunFailed, runBatch, type RunPhase, type RunReport } from './run';
 import { routeList, startApiServer } from './serve';
 import type { LocalPlatform } from './platform';
-import { bucketCounts, checkSameProject, down, leasePlatform, register, savedSummary, shown, up, type Lease } from './lifetime';
-import { clearState, describe, readState, stateFolder, type StateFolder } from './state';
+import { bucketCounts, checkSameProject, down, forgetStale, leasePlatform, register, savedSummary, shown, up, type Lease } from './lifetime';
+import { describe, readState, stateFolder, type StateFolder } from './state';
 import { onStopSignal } from './signals';
 import { readSavedData } from './persist';
 
@@ -195,9 +195,9 @@ async function runCommand(inputDir: string, opts: { out: string; endpoint?: stri
       if (e instanceof RunFailed) {
         console.log(summary(e.report, outDir));
         const report = `${join(outDir, 'report.json')} has the ${e.report.files.length} file(s) that reached a final status before`;
-        const serving = attached && readState(opts.state!).status !== 'running';
+        const attachedGone = attached && readState(opts.state!).status !== 'running';
         if (emulatorEnded) throw new Error(`the AWS emulator stopped during ${PHASE_LABELS[e.phase]}: ${emulatorEnded}; ${report}`);
-        if (serving) throw new Error(`${describe(attached)} stopped during ${PHASE_LABELS[e.phase]}; ${report}`);
+        if (attachedGone) throw new Error(`${describe(attached)} stopped during ${PHASE_LABELS[e.phase]}; ${report}`);
         throw new Error(`${PHASE_LABELS[e.phase]} failed: ${e.message}; ${report}`);
       }
       throw e;
@@ -205,8 +205,7 @@ async function runCommand(inputDir: string, opts: { out: string; endpoint?: stri
     console.log(summary(report, outDir));
     if (opts.thenServe !== undefined) served = await serve(platform, opts.thenServe);
   } finally {
-    const saved = emulatorEnded || served ? (await platform.close(), undefined) : await lease.release();
-    if (opts.state) clearState(opts.state);
+    const saved = await lease.release({ save: !emulatorEnded && !served });
     if (saved !== undefined) console.log(`data kept for the next command: ${saved} objects in ${shown(opts.state!.dataDir)} (\`local serve\` serves it; \`local down --purge\` removes it)`);
   }
   if (served) process.exitCode = 1;
@@ -293,13 +292,8 @@ export function localCommand(): Command {
       try {
         emulatorEnded = await serve(lease.platform, opts.port, state);
       } finally {
-        if (emulatorEnded) {
-          clearState(state);
-          await lease.platform.close();
-        } else {
-          const saved = await lease.release();
-          if (saved !== undefined) console.log(`saved ${saved} objects in ${shown(state.dataDir)}`);
-        }
+        const saved = await lease.release({ save: !emulatorEnded });
+        if (saved !== undefined) console.log(`saved ${saved} objects in ${shown(state.dataDir)}`);
       }
       if (emulatorEnded) process.exitCode = 1;
     });
@@ -340,7 +334,7 @@ export function localCommand(): Command {
       const savedInfo = saved ? { objects: saved.objects.length, stage: saved.stage, savedAt: saved.savedAt } : null;
       if (reading.status === 'stale') {
         if (!opts.json) console.log(`${describe(reading.state)} ended without stopping cleanly (killed or crashed); its record removed (output: ${shown(state.log)})`);
-        clearState(state);
+        forgetStale(reading.state, state);
       }
       if (reading.status !== 'running') {
         if (opts.json) console.log(JSON.stringify({ running: false, platform: null, objects: null, saved: savedInfo }));

@@ -33,7 +33,7 @@ export interface Emulator {
 }
 
 /** How a child process ended, for the user: `exit code 1` or `killed by SIGKILL`. */
-function ending(code: number | null, signal: NodeJS.Signals | null): string {
+export function ending(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exit code ${code}`;
 }
 

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { relative } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { localProject } from './project';
-import { LOCAL_REGION, startLocalPlatform, type LocalPlatform } from './platform';
-import { readSavedData, SAVED_BUCKETS } from './persist';
+import { ending } from './emulator';
+import { clientConfig, startLocalPlatform, type LocalPlatform } from './platform';
+import { listKeys, readSavedData, SAVED_BUCKETS } from './persist';
 import { alive, claimState, clearState, describe, processStart, readState, writeState, type PlatformState, type StateFolder } from './state';
 
 /** Where a path is, for messages: relative to the current folder when inside it. */
@@ -35,8 +36,11 @@ export interface Lease {
   readonly platform: LocalPlatform;
   /** The platform runs in another process (`local up`, `serve`): it runs the transform; this command only uses it. */
   readonly attached?: PlatformState;
-  /** Stops what this command started, saving the data first when the emulator is its own. @returns the objects saved, if saved */
-  release(): Promise<number | undefined>;
+  /**
+   * Stops what this command started and frees the state folder, saving the data first when the emulator is
+   * its own and `save` is not false (an emulator that died has nothing left to save). @returns the objects saved, if saved
+   */
+  release(options?: { readonly save?: boolean }): Promise<number | undefined>;
 }
 
 /**
@@ -74,11 +78,11 @@ export async function leasePlatform(folder: StateFolder, command: 'run' | 'serve
   let released = false;
   return {
     platform,
-    release: async () => {
+    release: async ({ save = true } = {}) => {
       if (released) return undefined;
       released = true;
       try {
-        return platform.emulator.owned ? await platform.save(folder.dataDir) : undefined;
+        return save && platform.emulator.owned ? await platform.save(folder.dataDir) : undefined;
       } finally {
         clearState(folder);
         await platform.close();
@@ -96,6 +100,11 @@ function refuseUnlessServing(state: PlatformState, folder: StateFolder): void {
 /** Says that the folder's platform died without stopping (what it did since its start is lost) and kills what it left. */
 export function reportStale(state: PlatformState, folder: StateFolder): void {
   process.stderr.write(`note: ${describe(state)} ended without stopping cleanly (killed or crashed); what it did since its start was not saved (log: ${shown(folder.log)})\n`);
+  forgetStale(state, folder);
+}
+
+/** Drops the record of a platform that died without stopping, and kills the emulator processes it left. */
+export function forgetStale(state: PlatformState, folder: StateFolder): void {
   killLeftovers(state);
   clearState(folder);
 }
@@ -146,7 +155,7 @@ export async function up(folder: StateFolder, serveArgs: readonly string[], time
   closeSync(log);
   child.unref();
   let exit: string | undefined;
-  child.once('exit', (code, signal) => (exit = signal ? `killed by ${signal}` : `exit code ${code}`));
+  child.once('exit', (code, signal) => (exit = ending(code, signal)));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const now = readState(folder);
@@ -167,19 +176,10 @@ function tail(file: string, lines = 20): string {
 
 /** Objects in each data bucket of a running platform. */
 export async function bucketCounts(state: PlatformState): Promise<Record<string, number>> {
-  const s3 = new S3Client({ endpoint: state.emulator.endpoint, region: LOCAL_REGION, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const s3 = new S3Client({ ...clientConfig(state.emulator.endpoint), forcePathStyle: true });
   try {
     const counts: Record<string, number> = {};
-    for (const purpose of SAVED_BUCKETS) {
-      let n = 0;
-      let token: string | undefined;
-      do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: state.buckets[purpose], ContinuationToken: token }));
-        n += page.KeyCount ?? page.Contents?.length ?? 0;
-        token = page.NextContinuationToken;
-      } while (token);
-      counts[purpose] = n;
-    }
+    for (const purpose of SAVED_BUCKETS) counts[purpose] = (await listKeys(s3, state.buckets[purpose])).length;
     return counts;
   } finally {
     s3.destroy();
@@ -216,8 +216,7 @@ export async function down(folder: StateFolder, purge: boolean, timeoutMs = 120_
       said.push(`stopped ${describe(state)}`);
     }
   } else if (reading.status === 'stale') {
-    killLeftovers(reading.state);
-    clearState(folder);
+    forgetStale(reading.state, folder);
     said.push(`${describe(reading.state)} had already ended without stopping cleanly; its record removed`);
   } else {
     said.push(`no local platform running for ${shown(folder.dir)}`);

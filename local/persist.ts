@@ -65,7 +65,8 @@ export function readSavedData(dir: string): SavedData | undefined {
   return data;
 }
 
-async function listKeys(s3: S3Client, bucket: string): Promise<string[]> {
+/** Every key of a bucket, page after page. */
+export async function listKeys(s3: S3Client, bucket: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {

@@ -51,7 +51,8 @@ export interface LocalPlatformOptions {
   readonly dataDir?: string;
 }
 
-function clientConfig(endpoint: string) {
+/** SDK client settings for the local emulator at `endpoint` (region and test credentials). */
+export function clientConfig(endpoint: string) {
   return { endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
 }
 
