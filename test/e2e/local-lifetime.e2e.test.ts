@@ -78,7 +78,7 @@ describe('the local platform keeps its data between commands (state folder)', ()
       expect(purge.stdout).toMatch(/^stopped the local platform [^\n]*\nremoved the saved data \(\d+ objects\): the next platform starts empty\n$/);
     }
     expect(existsSync(join(state, 'data'))).toBe(false);
-  });
+  }, 300_000);
 
   cliTest('an emulator that dies mid-run is reported with the phase; report.json still has what was done; the saved data is untouched', async () => {
     const work = scratch('dies-');
@@ -99,7 +99,7 @@ describe('the local platform keeps its data between commands (state folder)', ()
     for (const f of report.files) expect(f.rows_in).toBe(f.rows_valid + f.rows_quarantined);
     expect(existsSync(join(state, 'platform.json'))).toBe(false);
     expect(existsSync(join(state, 'data'))).toBe(false);
-  });
+  }, 300_000);
 
   cliTest('a folder held by a run in progress is refused with what to do; a platform that died is reported and its record removed', () => {
     const state = scratch('held-');
@@ -121,7 +121,7 @@ describe('the local platform keeps its data between commands (state folder)', ()
     expect(status.status).toBe(3);
     expect(status.stdout).toMatch(new RegExp(`^the local platform \\(pid ${dead.pid}, serving, stage dev, since 2026-11-29T10:00:00.000Z\\) ended without stopping cleanly \\(killed or crashed\\); its record removed`));
     expect(existsSync(join(state, 'platform.json'))).toBe(false);
-  });
+  }, 300_000);
 
   cliTest('two commands starting at once on one folder: one takes it, the other is refused; Ctrl-C stops a run and its emulator', async () => {
     const work = scratch('race-');
@@ -146,7 +146,7 @@ describe('the local platform keeps its data between commands (state folder)', ()
     const status = cli(state, 'status');
     expect(status.stderr + status.stdout).toContain('ended without stopping cleanly (killed or crashed)');
     expect(readSavedData(join(state, 'data'))!.objects.filter((o) => o.bucket === 'bronze')).toHaveLength(91);
-  });
+  }, 300_000);
 
   it('saved data comes back byte for byte under any key, with the PII key; a bronze file saved unprocessed is processed after the restore', async () => {
     const dir = join(scratch('saved-'), 'data');

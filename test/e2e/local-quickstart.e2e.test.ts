@@ -54,7 +54,7 @@ describe("the README's quickstart and the demo", () => {
     expect(saved).toBeGreaterThan(Number(kept![1]));
     const bronze = readSavedData(join(state, 'data'))!.objects.filter((o) => o.bucket === 'bronze');
     expect(bronze).toHaveLength(95);
-  });
+  }, 300_000);
 
   cliTest('the demo (the default command) runs a throwaway platform: it serves the sample\'s Gold rows on --port 0, writes --out, and keeps nothing', async () => {
     const work = scratch('demo-');
@@ -73,5 +73,5 @@ describe("the README's quickstart and the demo", () => {
     expect(await demo.exited).toBe(0);
     expect(demo.out()).not.toContain('saved');
     expect(existsSync(state)).toBe(false);
-  });
+  }, 300_000);
 });
